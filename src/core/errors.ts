@@ -1,0 +1,74 @@
+/**
+ * One error catalogue for the whole system. Codes are `CP_ERR_<AREA>_<WHAT>`, never reused; each has
+ * an HTTP status (used by the API) and a kind that picks the retry policy:
+ * `transient` (retry with backoff), `config` (stop and tell the operator), `system` (page a human).
+ * docs/errors.md lists every code; test/core/errors.test.ts keeps the two in step.
+ */
+export type ErrorKind = 'transient' | 'config' | 'system' | 'client';
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly kind: ErrorKind;
+  readonly message: string;
+}
+
+export const ERRORS = {
+  CP_ERR_CONFIG_INVALID: { status: 500, kind: 'config', message: 'Invalid configuration' },
+  CP_ERR_SOURCE_HTTP: { status: 502, kind: 'transient', message: 'Upstream portal answered with an error' },
+  CP_ERR_SOURCE_RATE_LIMITED: { status: 503, kind: 'transient', message: 'Upstream portal rate limit reached' },
+  CP_ERR_SOURCE_TIMEOUT: { status: 504, kind: 'transient', message: 'Upstream portal timed out' },
+  CP_ERR_SOURCE_BAD_RESPONSE: { status: 502, kind: 'transient', message: 'Upstream portal sent an unreadable response' },
+  CP_ERR_SOURCE_SCHEMA_DRIFT: { status: 502, kind: 'config', message: 'Upstream portal changed its columns' },
+  CP_ERR_SOURCE_UNKNOWN: { status: 404, kind: 'config', message: 'Unknown source' },
+  CP_ERR_SOURCE_CONFIG: { status: 400, kind: 'config', message: 'Invalid source configuration' },
+  CP_ERR_RECORD_INVALID: { status: 422, kind: 'client', message: 'Record failed validation' },
+  CP_ERR_BUS_CLOSED: { status: 503, kind: 'system', message: 'The bus is closed' },
+  CP_ERR_BUS_UNAVAILABLE: { status: 503, kind: 'transient', message: 'The bus is unreachable' },
+  CP_ERR_BUS_UNSUPPORTED: { status: 501, kind: 'config', message: 'The bus does not support this operation' },
+  CP_ERR_STORE_LOCKED: { status: 503, kind: 'config', message: 'The store file is in use by another process' },
+  CP_ERR_STORE_QUERY: { status: 500, kind: 'system', message: 'Store query failed' },
+  CP_ERR_LAKE_CONFLICT: { status: 409, kind: 'transient', message: 'Delta commit version already exists' },
+  CP_ERR_LAKE_UNSUPPORTED: { status: 422, kind: 'config', message: 'Delta table uses an unsupported feature' },
+  CP_ERR_LAKE_CORRUPT: { status: 500, kind: 'system', message: 'Delta log is unreadable' },
+  CP_ERR_MODEL_NOT_READY: { status: 503, kind: 'transient', message: 'No model is loaded yet' },
+  CP_ERR_TRACKING: { status: 502, kind: 'transient', message: 'Tracking server request failed' },
+  CP_ERR_API_VALIDATION: { status: 400, kind: 'client', message: 'Request validation failed' },
+  CP_ERR_API_NOT_FOUND: { status: 404, kind: 'client', message: 'Not found' },
+  CP_ERR_API_UNAUTHORIZED: { status: 401, kind: 'client', message: 'Missing or wrong bearer token' },
+  CP_ERR_API_PAYLOAD_TOO_LARGE: { status: 413, kind: 'client', message: 'Request body too large' },
+  CP_ERR_API_RATE_LIMITED: { status: 429, kind: 'client', message: 'Too many requests' },
+  CP_ERR_INTERNAL: { status: 500, kind: 'system', message: 'Internal error' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERRORS;
+
+/** The base error: a catalogue code, an HTTP status, a kind, and optional details; `cause` passes through. */
+export class CrimePulseError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly kind: ErrorKind;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message?: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    const spec = ERRORS[code];
+    super(message ?? spec.message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = new.target.name;
+    this.code = code;
+    this.status = spec.status;
+    this.kind = spec.kind;
+    this.details = options?.details;
+  }
+}
+
+export class ConfigError extends CrimePulseError {}
+export class SourceError extends CrimePulseError {}
+export class BusError extends CrimePulseError {}
+export class StoreError extends CrimePulseError {}
+export class LakeError extends CrimePulseError {}
+export class ModelError extends CrimePulseError {}
+export class ApiError extends CrimePulseError {}
+
+/** True when an operation that threw this may succeed if tried again. */
+export function isTransient(err: unknown): boolean {
+  return err instanceof CrimePulseError && err.kind === 'transient';
+}
