@@ -6,7 +6,11 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
-import { IsolationForest, makeTrainingData, PREDICT_FEATURES } from '../src/model/iforest/isolation-forest.js';
+import {
+  IsolationForest,
+  makeTrainingData,
+  PREDICT_FEATURES,
+} from '../src/model/iforest/isolation-forest.js';
 
 const t0 = performance.now();
 const train = makeTrainingData(100_000, 42);
@@ -21,7 +25,10 @@ function run(batch: number): number {
   const t = performance.now();
   for (let off = 0; off < N; off += batch) {
     const n = Math.min(batch, N - off);
-    model.score({ data: probe.data.subarray(off * 4, (off + n) * 4), nFeatures: 4 }, out.subarray(off, off + n));
+    model.score(
+      { data: probe.data.subarray(off * 4, (off + n) * 4), nFeatures: 4 },
+      out.subarray(off, off + n),
+    );
   }
   return N / ((performance.now() - t) / 1000);
 }
@@ -53,7 +60,12 @@ const report = {
   cpu: os.cpus()[0]?.model ?? 'unknown',
   cores: os.cpus().length,
   loadavg: os.loadavg(),
-  model: { nEstimators: model.nEstimators, maxSamples: model.maxSamples, maxDepth: model.maxDepth, trainRows: 100_000 },
+  model: {
+    nEstimators: model.nEstimators,
+    maxSamples: model.maxSamples,
+    maxDepth: model.maxDepth,
+    trainRows: 100_000,
+  },
   fitMs: Math.round(fitMs),
   ...results,
   scoreOne_vectors_per_s: single,

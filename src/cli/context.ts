@@ -17,7 +17,10 @@ export interface CommandContext {
   dataPath: (...parts: string[]) => string;
 }
 
-export function createContext(sourceIds: readonly string[], overrides: Record<string, unknown> = {}): CommandContext {
+export function createContext(
+  sourceIds: readonly string[],
+  overrides: Record<string, unknown> = {},
+): CommandContext {
   const config = loadConfig({ sourceIds, overrides });
   const log = createLogger({ level: config.logLevel });
   const controller = new AbortController();

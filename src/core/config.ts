@@ -16,10 +16,14 @@ import { ConfigError } from './errors.js';
 
 const Speed = z
   .union([z.literal('max'), z.string().regex(/^\d+(\.\d+)?x$/), z.number().positive()])
-  .transform((v) => (v === 'max' ? Number.POSITIVE_INFINITY : typeof v === 'number' ? v : Number.parseFloat(v)))
+  .transform((v) =>
+    v === 'max' ? Number.POSITIVE_INFINITY : typeof v === 'number' ? v : Number.parseFloat(v),
+  )
   .describe('Replay speed: `60x` plays an hour of event time in a minute; `max` as fast as possible.');
 
-const BoolLike = z.union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])]).transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
+const BoolLike = z
+  .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
+  .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
 
 export const SourceSettings = z
   .object({
@@ -34,31 +38,68 @@ export const Config = z
   .object({
     port: z.coerce.number().int().min(0).max(65535).default(8080).describe('HTTP port (`PORT`).'),
     host: z.string().min(1).default('0.0.0.0').describe('HTTP bind address (`HOST`).'),
-    dataDir: z.string().min(1).default('./data').describe('All state: store.duckdb, lake/, mlruns/, cursors.'),
-    mode: z.enum(['auto', 'live', 'replay']).default('auto').describe('Sources: probe then live or replay, or force one.'),
+    dataDir: z
+      .string()
+      .min(1)
+      .default('./data')
+      .describe('All state: store.duckdb, lake/, mlruns/, cursors.'),
+    mode: z
+      .enum(['auto', 'live', 'replay'])
+      .default('auto')
+      .describe('Sources: probe then live or replay, or force one.'),
     replaySpeed: Speed.default(60),
     samplesDir: z.string().min(1).default('./samples').describe('Shipped recorded data used by replay.'),
     sources: z.record(z.string(), SourceSettings).default({}).describe('Per-source settings by source id.'),
     kafkaBrokers: z
       .string()
-      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      )
       .optional()
       .describe('Comma-separated Kafka bootstrap list; unset means the in-process bus.'),
-    adminToken: z.string().min(8).optional().describe('Bearer token for /admin routes; unset turns them off.'),
+    adminToken: z
+      .string()
+      .min(8)
+      .optional()
+      .describe('Bearer token for /admin routes; unset turns them off.'),
     socrataAppToken: z.string().optional().describe('Socrata X-App-Token for higher rate limits.'),
-    chatUrl: z.string().optional().describe('Where the dashboard chat button points (default: this server /chat).'),
+    chatUrl: z
+      .string()
+      .optional()
+      .describe('Where the dashboard chat button points (default: this server /chat).'),
     tileUrl: z.string().optional().describe('Map tile URL template; unset: outline maps without tiles.'),
-    mlflowTrackingUri: z.string().optional().describe('MLflow tracking: file path or http(s) server (`MLFLOW_TRACKING_URI`).'),
+    mlflowTrackingUri: z
+      .string()
+      .optional()
+      .describe('MLflow tracking: file path or http(s) server (`MLFLOW_TRACKING_URI`).'),
     logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    allowedLatenessMs: z.coerce.number().int().min(0).default(7 * 24 * 3600 * 1000).describe('Late events within this update their windows.'),
+    allowedLatenessMs: z.coerce
+      .number()
+      .int()
+      .min(0)
+      .default(7 * 24 * 3600 * 1000)
+      .describe('Late events within this update their windows.'),
     regions: z
       .string()
-      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      )
       .optional()
       .describe('Pipeline filter: keep only these source ids (comma-separated).'),
     categories: z
       .string()
-      .transform((s) => s.split(',').map((b) => b.trim()).filter(Boolean))
+      .transform((s) =>
+        s
+          .split(',')
+          .map((b) => b.trim())
+          .filter(Boolean),
+      )
       .optional()
       .describe('Pipeline filter: keep only these canonical categories (comma-separated).'),
     userAgent: z.string().default('CrimePulse/0.1 (+https://github.com/crimepulse/crimepulse)'),
@@ -105,13 +146,20 @@ export interface LoadConfigOptions {
 /** Reads, merges and validates the configuration; throws a ConfigError naming the bad key. */
 export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   const env = options.env ?? process.env;
-  const file = options.file ?? env.CRIMEPULSE_CONFIG ?? (existsSync('crimepulse.config.json') ? 'crimepulse.config.json' : undefined);
+  const file =
+    options.file ??
+    env.CRIMEPULSE_CONFIG ??
+    (existsSync('crimepulse.config.json') ? 'crimepulse.config.json' : undefined);
   let raw: Record<string, unknown> = {};
   if (file) {
     try {
       raw = JSON.parse(readFileSync(resolve(file), 'utf8')) as Record<string, unknown>;
     } catch (err) {
-      throw new ConfigError('CP_ERR_CONFIG_INVALID', `cannot read config file ${file}: ${(err as Error).message}`, { cause: err });
+      throw new ConfigError(
+        'CP_ERR_CONFIG_INVALID',
+        `cannot read config file ${file}: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
       throw new ConfigError('CP_ERR_CONFIG_INVALID', `config file ${file} must hold a JSON object`);
@@ -125,7 +173,9 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
   if (env.PORT) merged.port = env.PORT;
   if (env.HOST) merged.host = env.HOST;
   if (env.MLFLOW_TRACKING_URI) merged.mlflowTrackingUri = env.MLFLOW_TRACKING_URI;
-  const sources: Record<string, Record<string, unknown>> = { ...((raw.sources as Record<string, Record<string, unknown>>) ?? {}) };
+  const sources: Record<string, Record<string, unknown>> = {
+    ...((raw.sources as Record<string, Record<string, unknown>>) ?? {}),
+  };
   for (const id of options.sourceIds ?? []) {
     for (const field of ['url', 'enabled', 'pollIntervalMs'] as const) {
       const v = env[envName(id, field)];
@@ -139,9 +189,13 @@ export function loadConfig(options: LoadConfigOptions = {}): Readonly<Config> {
     const issue = parsed.error.issues[0];
     const path = issue?.path.join('.') ?? '';
     const hint = path ? ` (${describeKey(path)})` : '';
-    throw new ConfigError('CP_ERR_CONFIG_INVALID', `invalid configuration at "${path}"${hint}: ${issue?.message}`, {
-      details: { issues: parsed.error.issues },
-    });
+    throw new ConfigError(
+      'CP_ERR_CONFIG_INVALID',
+      `invalid configuration at "${path}"${hint}: ${issue?.message}`,
+      {
+        details: { issues: parsed.error.issues },
+      },
+    );
   }
   return Object.freeze(parsed.data);
 }

@@ -26,7 +26,9 @@ export type TimePrecision = z.infer<typeof TimePrecision>;
 
 export const LocationStatus = z
   .enum(['ok', 'missing', 'zero', 'out-of-region', 'invalid'])
-  .describe('Why lat/lon are absent: `missing` upstream, `zero` (0,0 placeholder), `out-of-region`, `invalid`.');
+  .describe(
+    'Why lat/lon are absent: `missing` upstream, `zero` (0,0 placeholder), `out-of-region`, `invalid`.',
+  );
 export type LocationStatus = z.infer<typeof LocationStatus>;
 
 /** Flags about the time of occurrence that downstream stages must respect. */
@@ -44,7 +46,11 @@ export const CrimeEvent = z
     id: z.string().min(3).max(512),
     source: SourceId,
     sourceKey: z.string().min(1).max(480),
-    incidentKey: z.string().min(1).max(480).describe('Groups rows of one incident; equals sourceKey when a row is an incident.'),
+    incidentKey: z
+      .string()
+      .min(1)
+      .max(480)
+      .describe('Groups rows of one incident; equals sourceKey when a row is an incident.'),
     occurredAt: IsoInstant,
     timeZone: z.string().min(1).describe('IANA zone of the source, e.g. America/Chicago.'),
     timePrecision: TimePrecision,
@@ -54,20 +60,32 @@ export const CrimeEvent = z
     ingestedAt: IsoInstant,
     category: Category,
     subcategory: z.string().max(200).optional(),
-    sourceType: z.string().max(300).describe("The portal's own type text, e.g. `BURGLARY` or `Anti-social behaviour`."),
-    sourceCode: z.string().max(100).optional().describe("The portal's own code, e.g. Chicago IUCR `0610`, LA `Crm Cd` `510`."),
+    sourceType: z
+      .string()
+      .max(300)
+      .describe("The portal's own type text, e.g. `BURGLARY` or `Anti-social behaviour`."),
+    sourceCode: z
+      .string()
+      .max(100)
+      .optional()
+      .describe("The portal's own code, e.g. Chicago IUCR `0610`, LA `Crm Cd` `510`."),
     lat: z.number().min(-90).max(90).optional(),
     lon: z.number().min(-180).max(180).optional(),
     locationStatus: LocationStatus,
     areaId: z
       .string()
       .max(200)
-      .describe('Primary area of the series (Chicago community area, NYC precinct, LA division, UK LSOA, ...); `unknown` when absent.'),
+      .describe(
+        'Primary area of the series (Chicago community area, NYC precinct, LA division, UK LSOA, ...); `unknown` when absent.',
+      ),
     area: z.record(z.string(), z.string()).describe('All area fields of the source, under stable names.'),
     attributes: z.record(z.string(), z.unknown()).describe('The remaining source fields, JSON values.'),
   })
   .strict()
-  .refine((e) => e.id === `${e.source}:${e.sourceKey}`, { message: 'id must be `<source>:<sourceKey>`', path: ['id'] });
+  .refine((e) => e.id === `${e.source}:${e.sourceKey}`, {
+    message: 'id must be `<source>:<sourceKey>`',
+    path: ['id'],
+  });
 export type CrimeEvent = z.infer<typeof CrimeEvent>;
 
 /** Builds the event id from its parts, the only way ids are made. */

@@ -2,7 +2,7 @@
  * Structured JSON logs (pino). Every module gets a child logger with a `component` field; secrets are
  * redacted by path so a token in a config object or header never reaches a log line.
  */
-import { pino, type Logger, type LevelWithSilent } from 'pino';
+import { type LevelWithSilent, type Logger, pino } from 'pino';
 
 export type { Logger } from 'pino';
 

@@ -3,7 +3,7 @@
  * their metrics through the get-or-create helpers so that modules loaded twice (tests, hot reload)
  * never register a name twice.
  */
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 
 export const registry = new Registry();
 registry.setDefaultLabels({ app: 'crimepulse' });
@@ -16,7 +16,11 @@ export function enableDefaultMetrics(): void {
   collectDefaultMetrics({ register: registry, prefix: 'crimepulse_' });
 }
 
-export function counter<L extends string>(name: string, help: string, labelNames: readonly L[] = []): Counter<L> {
+export function counter<L extends string>(
+  name: string,
+  help: string,
+  labelNames: readonly L[] = [],
+): Counter<L> {
   const existing = registry.getSingleMetric(name);
   if (existing) return existing as Counter<L>;
   return new Counter({ name, help, labelNames: labelNames as L[], registers: [registry] });

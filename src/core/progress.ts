@@ -27,7 +27,10 @@ export function createProgress(options: ProgressOptions): Progress {
   let done = 0;
   let total = options.total;
   if (options.interactive ?? process.stderr.isTTY === true) {
-    const bar = new SingleBar({ format: `${options.label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`, stream: process.stderr });
+    const bar = new SingleBar({
+      format: `${options.label} [{bar}] {percentage}% | {value}/{total} | eta {eta}s`,
+      stream: process.stderr,
+    });
     bar.start(total, 0);
     return {
       tick: (n = 1) => {
@@ -45,7 +48,10 @@ export function createProgress(options: ProgressOptions): Progress {
   let last = Date.now();
   const startedAt = last;
   const line = (msg: string) =>
-    options.log.info({ label: options.label, done, total, durationMs: Date.now() - startedAt }, `${options.label}: ${msg}`);
+    options.log.info(
+      { label: options.label, done, total, durationMs: Date.now() - startedAt },
+      `${options.label}: ${msg}`,
+    );
   return {
     tick: (n = 1) => {
       done += n;

@@ -83,7 +83,11 @@ function checkType(t: unknown, where: string): DeltaType {
     const o = t as Record<string, unknown>;
     if (o.type === 'struct') return parseStruct(o, where);
     if (o.type === 'array')
-      return { type: 'array', elementType: checkType(o.elementType, `${where}[]`), containsNull: o.containsNull !== false };
+      return {
+        type: 'array',
+        elementType: checkType(o.elementType, `${where}[]`),
+        containsNull: o.containsNull !== false,
+      };
     if (o.type === 'map')
       return {
         type: 'map',
@@ -96,7 +100,8 @@ function checkType(t: unknown, where: string): DeltaType {
 }
 
 function parseStruct(o: Record<string, unknown>, where: string): StructType {
-  if (!Array.isArray(o.fields)) throw new LakeError('CP_ERR_LAKE_CORRUPT', `Struct without fields at ${where}`);
+  if (!Array.isArray(o.fields))
+    throw new LakeError('CP_ERR_LAKE_CORRUPT', `Struct without fields at ${where}`);
   return {
     type: 'struct',
     fields: o.fields.map((f: Record<string, unknown>) => ({
@@ -122,16 +127,25 @@ export function parseSchemaString(schemaString: string): StructType {
 /** A Delta type as the short text used in docs and EXPECTED.json (`array<short>`, `decimal(5,3)`). */
 export function typeToString(t: DeltaType): string {
   if (typeof t === 'string') return t;
-  if (t.type === 'struct') return `struct<${t.fields.map((f) => `${f.name}:${typeToString(f.type)}`).join(',')}>`;
+  if (t.type === 'struct')
+    return `struct<${t.fields.map((f) => `${f.name}:${typeToString(f.type)}`).join(',')}>`;
   if (t.type === 'array') return `array<${typeToString(t.elementType)}>`;
   return `map<${typeToString(t.keyType)},${typeToString(t.valueType)}>`;
 }
 
 /** Convenience builder for flat schemas: `struct({ id: 'string', n: 'long' })`. */
-export function struct(fields: Record<string, DeltaType>, nullable: Record<string, boolean> = {}): StructType {
+export function struct(
+  fields: Record<string, DeltaType>,
+  nullable: Record<string, boolean> = {},
+): StructType {
   return {
     type: 'struct',
-    fields: Object.entries(fields).map(([name, type]) => ({ name, type, nullable: nullable[name] ?? true, metadata: {} })),
+    fields: Object.entries(fields).map(([name, type]) => ({
+      name,
+      type,
+      nullable: nullable[name] ?? true,
+      metadata: {},
+    })),
   };
 }
 
@@ -239,10 +253,18 @@ export function parseLogFileName(name: string): LogFile | undefined {
 // Paths: Hive-style directory escaping, then URI encoding of add.path (RFC 2396)
 
 // The characters Spark/Hive escape in partition directory names (ExternalCatalogUtils.escapePathName).
-const HIVE_ESCAPE = /[\u0001-\u001f"#%'*/:=?\\\u007f{[\]^]/g;
+const HIVE_ESCAPE_CHARS = new Set(`"#%'*/:=?\\{[]^`);
+
+function needsHiveEscape(c: string): boolean {
+  const code = c.charCodeAt(0);
+  return (code >= 0x01 && code <= 0x1f) || code === 0x7f || HIVE_ESCAPE_CHARS.has(c);
+}
 
 export function escapePartitionDir(value: string): string {
-  return value.replace(HIVE_ESCAPE, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}`);
+  let out = '';
+  for (const c of value)
+    out += needsHiveEscape(c) ? `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, '0')}` : c;
+  return out;
 }
 
 /** Encodes a relative file path for `add.path`; non-ASCII stays raw (as Spark writes it). */
@@ -286,11 +308,19 @@ export function formatMicros(micros: bigint, utc = true): string {
  * partition values.
  */
 export function parseTimestampMicros(text: string): bigint {
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
-    text.trim(),
-  );
+  const m =
+    /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,9}))?)?)?\s*(Z|[+-]\d{2}(?::?\d{2})?)?$/.exec(
+      text.trim(),
+    );
   if (!m) throw new LakeError('CP_ERR_LAKE_CORRUPT', `Unreadable timestamp "${text}"`);
-  const ms = Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3]), Number(m[4] ?? 0), Number(m[5] ?? 0), Number(m[6] ?? 0));
+  const ms = Date.UTC(
+    Number(m[1]),
+    Number(m[2]) - 1,
+    Number(m[3]),
+    Number(m[4] ?? 0),
+    Number(m[5] ?? 0),
+    Number(m[6] ?? 0),
+  );
   let micros = BigInt(ms) * 1000n + BigInt((m[7] ?? '').padEnd(6, '0').slice(0, 6) || '0');
   const zone = m[8];
   if (zone && zone !== 'Z') {

@@ -15,30 +15,31 @@
  * binary → Uint8Array; date → `YYYY-MM-DD`; timestamp → `YYYY-MM-DDTHH:MM:SS.ffffffZ`;
  * timestamp_ntz → same without `Z`; struct → object; array → array; map → object; null.
  */
-import type { DuckDBConnection } from '@duckdb/node-api';
+
 import { isAbsolute, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { DuckDBConnection } from '@duckdb/node-api';
 import { LakeError } from '../core/errors.js';
 import {
   type Action,
   type AddAction,
   type DeltaType,
+  decimalParts,
+  decodeAddPath,
   type FileStats,
   type LakeValue,
   LOG_DIR,
   type MetadataAction,
   type ProtocolAction,
-  type RemoveAction,
-  type StructType,
-  type TxnAction,
-  decodeAddPath,
-  decimalParts,
   parseLogFileName,
   parsePartitionValue,
   parseSchemaString,
   parseTimestampMicros,
+  type RemoveAction,
+  type StructType,
+  type TxnAction,
 } from './delta-protocol.js';
-import { type LogStore, createLocalLogStore } from './log-store.js';
+import { createLocalLogStore, type LogStore } from './log-store.js';
 import { readCheckpointRows, readParquetFiles, withDuck } from './parquet-io.js';
 
 export interface LakeDeps {
@@ -77,7 +78,10 @@ export function logDir(tablePath: string): string {
 }
 
 /** Lists commits and complete V1 checkpoints (single or multi-part) of a table. */
-export async function listLog(tablePath: string, logStore: LogStore = createLocalLogStore()): Promise<LogListing> {
+export async function listLog(
+  tablePath: string,
+  logStore: LogStore = createLocalLogStore(),
+): Promise<LogListing> {
   const names = await logStore.list(logDir(tablePath));
   const commits: number[] = [];
   const parts = new Map<number, { total: number; names: Map<number, string> }[]>();
@@ -101,7 +105,11 @@ export async function listLog(tablePath: string, logStore: LogStore = createLoca
   const checkpoints = new Map<number, string[]>();
   for (const [v, groups] of parts) {
     const complete = groups.find((g) => g.names.size === g.total);
-    if (complete) checkpoints.set(v, [...complete.names.entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n));
+    if (complete)
+      checkpoints.set(
+        v,
+        [...complete.names.entries()].sort((a, b) => a[0] - b[0]).map(([, n]) => n),
+      );
   }
   commits.sort((a, b) => a - b);
   return { commits, checkpoints, unsupportedCheckpoints: unsupported.sort((a, b) => a - b) };
@@ -121,13 +129,20 @@ export function parseCommit(text: string, version: number): Action[] {
     try {
       actions.push(JSON.parse(line) as Action);
     } catch (cause) {
-      throw new LakeError('CP_ERR_LAKE_CORRUPT', `Commit ${version} has a line that is not JSON`, { cause, details: { version } });
+      throw new LakeError('CP_ERR_LAKE_CORRUPT', `Commit ${version} has a line that is not JSON`, {
+        cause,
+        details: { version },
+      });
     }
   }
   return actions;
 }
 
-export async function readCommit(tablePath: string, version: number, logStore: LogStore): Promise<Action[] | undefined> {
+export async function readCommit(
+  tablePath: string,
+  version: number,
+  logStore: LogStore,
+): Promise<Action[] | undefined> {
   const bytes = await logStore.read(join(logDir(tablePath), `${String(version).padStart(20, '0')}.json`));
   if (!bytes) return undefined;
   return parseCommit(new TextDecoder().decode(bytes), version);
@@ -136,7 +151,9 @@ export async function readCommit(tablePath: string, version: number, logStore: L
 /** The reconciliation key of a file: its decoded path plus the deletion vector's unique id. */
 export function fileKey(a: { path: string; deletionVector?: AddAction['deletionVector'] }): string {
   const dv = a.deletionVector;
-  const dvId = dv ? `${dv.storageType}${dv.pathOrInlineDv}${dv.offset === undefined ? '' : `@${dv.offset}`}` : '';
+  const dvId = dv
+    ? `${dv.storageType}${dv.pathOrInlineDv}${dv.offset === undefined ? '' : `@${dv.offset}`}`
+    : '';
   return `${decodeAddPath(a.path)}#${dvId}`;
 }
 
@@ -203,7 +220,14 @@ export async function loadSnapshot(
         v2
           ? `Version ${target} needs a V2 checkpoint (unsupported feature: v2Checkpoint)`
           : `Version ${target} cannot be reconstructed: commit ${v} is missing (log cleaned up)`,
-        { details: { tablePath, version: target, missingCommit: v, ...(v2 ? { feature: 'v2Checkpoint' } : {}) } },
+        {
+          details: {
+            tablePath,
+            version: target,
+            missingCommit: v,
+            ...(v2 ? { feature: 'v2Checkpoint' } : {}),
+          },
+        },
       );
     }
   }
@@ -220,13 +244,20 @@ export async function loadSnapshot(
   }
   for (let v = cpVersion + 1; v <= target; v++) {
     const actions = await readCommit(tablePath, v, logStore);
-    if (!actions) throw new LakeError('CP_ERR_LAKE_CORRUPT', `Commit ${v} vanished while reading`, { details: { version: v } });
+    if (!actions)
+      throw new LakeError('CP_ERR_LAKE_CORRUPT', `Commit ${v} vanished while reading`, {
+        details: { version: v },
+      });
     for (const a of actions) replay.apply(a);
   }
   if (!replay.protocol || !replay.metadata)
-    throw new LakeError('CP_ERR_LAKE_CORRUPT', `Version ${target} has no ${replay.protocol ? 'metaData' : 'protocol'}`, {
-      details: { tablePath, version: target },
-    });
+    throw new LakeError(
+      'CP_ERR_LAKE_CORRUPT',
+      `Version ${target} has no ${replay.protocol ? 'metaData' : 'protocol'}`,
+      {
+        details: { tablePath, version: target },
+      },
+    );
   const md = replay.metadata;
   return {
     tablePath,
@@ -249,9 +280,18 @@ export async function loadSnapshot(
 export const SUPPORTED_READER_FEATURES = new Set(['timestampNtz', 'columnMapping']);
 
 function unsupported(feature: string, message: string, snapshot: Snapshot): never {
-  throw new LakeError('CP_ERR_LAKE_UNSUPPORTED', `Unsupported Delta reader feature "${feature}": ${message}`, {
-    details: { feature, tablePath: snapshot.tablePath, version: snapshot.version, protocol: snapshot.protocol },
-  });
+  throw new LakeError(
+    'CP_ERR_LAKE_UNSUPPORTED',
+    `Unsupported Delta reader feature "${feature}": ${message}`,
+    {
+      details: {
+        feature,
+        tablePath: snapshot.tablePath,
+        version: snapshot.version,
+        protocol: snapshot.protocol,
+      },
+    },
+  );
 }
 
 function hasNested(t: DeltaType): boolean {
@@ -261,15 +301,18 @@ function hasNested(t: DeltaType): boolean {
 /** Throws CP_ERR_LAKE_UNSUPPORTED when reading the snapshot needs something this reader lacks. */
 export function assertReadable(snapshot: Snapshot): void {
   const p = snapshot.protocol;
-  if (p.minReaderVersion > 3) unsupported(`readerVersion${p.minReaderVersion}`, `minReaderVersion ${p.minReaderVersion}`, snapshot);
+  if (p.minReaderVersion > 3)
+    unsupported(`readerVersion${p.minReaderVersion}`, `minReaderVersion ${p.minReaderVersion}`, snapshot);
   if (p.minReaderVersion === 3) {
     for (const f of p.readerFeatures ?? []) {
-      if (!SUPPORTED_READER_FEATURES.has(f)) unsupported(f, `reader feature "${f}" is not implemented`, snapshot);
+      if (!SUPPORTED_READER_FEATURES.has(f))
+        unsupported(f, `reader feature "${f}" is not implemented`, snapshot);
     }
   }
   const mode = snapshot.configuration['delta.columnMapping.mode'] ?? 'none';
   if (mode !== 'none') {
-    if (mode !== 'name') unsupported('columnMapping', `column mapping mode "${mode}" (only "name" is implemented)`, snapshot);
+    if (mode !== 'name')
+      unsupported('columnMapping', `column mapping mode "${mode}" (only "name" is implemented)`, snapshot);
     if (snapshot.schema.fields.some((f) => hasNested(f.type)))
       unsupported('columnMapping', 'column mapping on nested columns is not implemented', snapshot);
   }
@@ -305,9 +348,17 @@ function comparable(v: unknown, type: DeltaType): Comparable | null {
   }
   if (type === 'date') return v instanceof Date ? v.toISOString().slice(0, 10) : String(v).slice(0, 10);
   if (typeof type === 'string' && decimalParts(type)) return Number(v);
-  if (type === 'long' || type === 'integer' || type === 'short' || type === 'byte' || type === 'float' || type === 'double')
+  if (
+    type === 'long' ||
+    type === 'integer' ||
+    type === 'short' ||
+    type === 'byte' ||
+    type === 'float' ||
+    type === 'double'
+  )
     return Number(v);
-  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint') return v;
+  if (typeof v === 'string' || typeof v === 'boolean' || typeof v === 'number' || typeof v === 'bigint')
+    return v;
   return null;
 }
 
@@ -386,7 +437,9 @@ export function pruneFiles(snapshot: Snapshot, filters: readonly Filter[]): AddA
   const fields = new Map(snapshot.schema.fields.map((f) => [f.name, f]));
   for (const f of filters)
     if (!fields.has(f.column))
-      throw new LakeError('CP_ERR_LAKE_CORRUPT', `Filter on unknown column "${f.column}"`, { details: { column: f.column } });
+      throw new LakeError('CP_ERR_LAKE_CORRUPT', `Filter on unknown column "${f.column}"`, {
+        details: { column: f.column },
+      });
   const partitionSet = new Set(snapshot.partitionColumns);
   return snapshot.files.filter((add) => {
     let stats: FileStats | undefined | null = null;
@@ -453,7 +506,9 @@ export async function readTable(tablePath: string, options: ReadOptions = {}): P
   const files = pruneFiles(snapshot, options.filters ?? []);
   const wanted = options.columns ? new Set(options.columns) : undefined;
   const partitionSet = new Set(snapshot.partitionColumns);
-  const fields = snapshot.schema.fields.filter((f) => !wanted || wanted.has(f.name) || options.filters?.some((x) => x.column === f.name));
+  const fields = snapshot.schema.fields.filter(
+    (f) => !wanted || wanted.has(f.name) || options.filters?.some((x) => x.column === f.name),
+  );
   const dataCols = fields
     .filter((f) => !partitionSet.has(f.name))
     .map((f) => ({ name: f.name, physical: physicalName(f, snapshot), type: f.type }));
@@ -475,11 +530,18 @@ export async function readTable(tablePath: string, options: ReadOptions = {}): P
   const rows: Row[] = [];
   for (const r of raw) {
     const add = byAbs.get(r.file);
-    if (!add) throw new LakeError('CP_ERR_LAKE_CORRUPT', `DuckDB returned a row of an unknown file ${r.file}`);
+    if (!add)
+      throw new LakeError('CP_ERR_LAKE_CORRUPT', `DuckDB returned a row of an unknown file ${r.file}`);
     const pv = partValues(add);
     const full: Row = {};
-    for (const f of fields) full[f.name] = partitionSet.has(f.name) ? (pv[f.name] ?? null) : (r.values[f.name] ?? null);
-    if (options.filters && !options.filters.every((flt) => matches(full[flt.column], flt, fields.find((x) => x.name === flt.column)?.type ?? 'string')))
+    for (const f of fields)
+      full[f.name] = partitionSet.has(f.name) ? (pv[f.name] ?? null) : (r.values[f.name] ?? null);
+    if (
+      options.filters &&
+      !options.filters.every((flt) =>
+        matches(full[flt.column], flt, fields.find((x) => x.name === flt.column)?.type ?? 'string'),
+      )
+    )
       continue;
     const row: Row = {};
     for (const f of outFields) row[f.name] = full[f.name] ?? null;

@@ -28,37 +28,42 @@ import { counter } from '../core/metrics.js';
 import {
   type Action,
   type AddAction,
-  type DeltaType,
-  type LakeValue,
-  type MetadataAction,
-  type ProtocolAction,
-  type RemoveAction,
-  type StructType,
-  type TxnAction,
   checkpointFileName,
   commitFileName,
+  type DeltaType,
   encodeAddPath,
   escapePartitionDir,
   formatMicros,
+  type LakeValue,
+  type MetadataAction,
+  type ProtocolAction,
   parsePartitionValue,
+  type RemoveAction,
+  type StructType,
   serialisePartitionValue,
   toMicros,
   typeToString,
 } from './delta-protocol.js';
 import {
-  type LakeDeps,
-  type Row,
-  type Snapshot,
   fileKey,
+  type LakeDeps,
   loadSnapshot,
   logDir,
   parseStats,
+  type Row,
   readCommit,
   resolveDataPath,
+  type Snapshot,
   tableExists,
 } from './delta-reader.js';
 import { createLocalLogStore } from './log-store.js';
-import { parquetStats, readParquetFiles, withDuck, writeCheckpointParquet, writeParquetRows } from './parquet-io.js';
+import {
+  parquetStats,
+  readParquetFiles,
+  withDuck,
+  writeCheckpointParquet,
+  writeParquetRows,
+} from './parquet-io.js';
 
 export interface WriterDeps extends LakeDeps {
   logger?: Logger;
@@ -100,10 +105,11 @@ export interface CommitResult {
 export const DEFAULT_CHECKPOINT_INTERVAL = 10;
 const ENGINE = 'crimepulse-lake/0.1';
 
-const commitsTotal = counter('crimepulse_lake_commits_total', 'Delta commits written, by table directory name and outcome', [
-  'table',
-  'outcome',
-]);
+const commitsTotal = counter(
+  'crimepulse_lake_commits_total',
+  'Delta commits written, by table directory name and outcome',
+  ['table', 'outcome'],
+);
 
 function tableLabel(tablePath: string): string {
   return tablePath.split(/[\\/]/).filter(Boolean).pop() ?? tablePath;
@@ -115,28 +121,60 @@ function tableLabel(tablePath: string): string {
 function sameSchema(a: StructType, b: StructType): boolean {
   return (
     a.fields.length === b.fields.length &&
-    a.fields.every((f, i) => f.name === b.fields[i]?.name && typeToString(f.type) === typeToString(b.fields[i]?.type ?? 'string'))
+    a.fields.every(
+      (f, i) =>
+        f.name === b.fields[i]?.name && typeToString(f.type) === typeToString(b.fields[i]?.type ?? 'string'),
+    )
   );
+}
+
+/** `wanted` = `existing` plus nullable columns at the end (the only evolution the writer does). */
+function isAdditive(existing: StructType, wanted: StructType): boolean {
+  if (wanted.fields.length <= existing.fields.length) return false;
+  const prefix: StructType = { type: 'struct', fields: wanted.fields.slice(0, existing.fields.length) };
+  return sameSchema(existing, prefix) && wanted.fields.slice(existing.fields.length).every((f) => f.nullable);
 }
 
 function assertWritableProtocol(snapshot: Snapshot): void {
   const p = snapshot.protocol;
   if (p.minWriterVersion > 2 || (p.writerFeatures?.length ?? 0) > 0 || p.minReaderVersion > 1)
-    throw new LakeError('CP_ERR_LAKE_UNSUPPORTED', `The writer handles protocol (1,2) without features; table has (${p.minReaderVersion},${p.minWriterVersion})`, {
-      details: { feature: `writerVersion${p.minWriterVersion}`, protocol: p, tablePath: snapshot.tablePath },
-    });
+    throw new LakeError(
+      'CP_ERR_LAKE_UNSUPPORTED',
+      `The writer handles protocol (1,2) without features; table has (${p.minReaderVersion},${p.minWriterVersion})`,
+      {
+        details: {
+          feature: `writerVersion${p.minWriterVersion}`,
+          protocol: p,
+          tablePath: snapshot.tablePath,
+        },
+      },
+    );
 }
 
 function checkCreateOptions(o: CreateTableOptions): void {
   const names = new Set<string>();
   for (const f of o.schema.fields) {
+    // Without column mapping, Spark rejects these characters in column names.
+    if (/[ ,;{}()\n\t=]/.test(f.name) || f.name === '')
+      throw new LakeError(
+        'CP_ERR_LAKE_SCHEMA_MISMATCH',
+        `Column name "${f.name}" has characters Delta forbids`,
+      );
     const lower = f.name.toLowerCase();
-    if (names.has(lower)) throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', `Duplicate column "${f.name}" (names are case-insensitive)`);
+    if (names.has(lower))
+      throw new LakeError(
+        'CP_ERR_LAKE_SCHEMA_MISMATCH',
+        `Duplicate column "${f.name}" (names are case-insensitive)`,
+      );
     names.add(lower);
     if (typeof f.type !== 'string' || f.type === 'timestamp_ntz')
-      throw new LakeError('CP_ERR_LAKE_UNSUPPORTED', `The writer does not write ${typeToString(f.type)} columns (${f.name})`, {
-        details: { feature: typeToString(f.type), column: f.name },
-      });
+      throw new LakeError(
+        'CP_ERR_LAKE_UNSUPPORTED',
+        `The writer does not write ${typeToString(f.type)} columns (${f.name})`,
+        {
+          details: { feature: typeToString(f.type), column: f.name },
+        },
+      );
   }
   for (const p of o.partitionColumns ?? [])
     if (!o.schema.fields.some((f) => f.name === p))
@@ -148,16 +186,58 @@ function checkCreateOptions(o: CreateTableOptions): void {
  * must have the same columns and partitioning (CP_ERR_LAKE_SCHEMA_MISMATCH otherwise). Two
  * concurrent creators are safe: one writes version 0, the other finds it.
  */
-export async function createTable(tablePath: string, options: CreateTableOptions, deps: WriterDeps = {}): Promise<Snapshot> {
+export async function createTable(
+  tablePath: string,
+  options: CreateTableOptions,
+  deps: WriterDeps = {},
+): Promise<Snapshot> {
   checkCreateOptions(options);
   const logStore = deps.logStore ?? createLocalLogStore();
-  const verify = async (): Promise<Snapshot> => {
+  const verify = async (evolveAttempts = 3): Promise<Snapshot> => {
     const s = await loadSnapshot(tablePath, deps);
     const parts = options.partitionColumns ?? [];
-    if (!sameSchema(s.schema, options.schema) || s.partitionColumns.join('\u0000') !== parts.join('\u0000'))
-      throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', `Table ${tablePath} exists with another schema or partitioning`, {
-        details: { tablePath, existing: s.metadata.schemaString, existingPartitions: s.partitionColumns },
-      });
+    const samePartitions = s.partitionColumns.join('\u0000') === parts.join('\u0000');
+    if (
+      samePartitions &&
+      !sameSchema(s.schema, options.schema) &&
+      isAdditive(s.schema, options.schema) &&
+      evolveAttempts > 0
+    ) {
+      // Schema evolution by appended nullable columns: a new metaData (same table id); old files
+      // simply lack the columns and read as null.
+      try {
+        await commitWithRetry(
+          tablePath,
+          async (snap) => ({
+            adds: [],
+            removes: [],
+            written: [],
+            conflictsWithConcurrentAdds: false,
+            isBlindAppend: false,
+            metadata: { ...snap.metadata, schemaString: JSON.stringify(options.schema) },
+          }),
+          {
+            operation: 'ADD COLUMNS',
+            operationParameters: {
+              columns: options.schema.fields.slice(s.schema.fields.length).map((f) => f.name),
+            },
+          },
+          deps,
+        );
+      } catch (err) {
+        // Another process may have evolved it at the same time; look again.
+        if (!(err instanceof LakeError && err.code === 'CP_ERR_LAKE_CONFLICT')) throw err;
+      }
+      return verify(evolveAttempts - 1);
+    }
+    if (!sameSchema(s.schema, options.schema) || !samePartitions)
+      throw new LakeError(
+        'CP_ERR_LAKE_SCHEMA_MISMATCH',
+        `Table ${tablePath} exists with another schema or partitioning`,
+        {
+          details: { tablePath, existing: s.metadata.schemaString, existingPartitions: s.partitionColumns },
+        },
+      );
     return s;
   };
   if (await tableExists(tablePath, logStore)) return verify();
@@ -186,7 +266,10 @@ export async function createTable(tablePath: string, options: CreateTableOptions
     { protocol },
     { metaData },
   ];
-  const won = await logStore.putIfAbsent(join(logDir(tablePath), commitFileName(0)), serialiseCommit(actions));
+  const won = await logStore.putIfAbsent(
+    join(logDir(tablePath), commitFileName(0)),
+    serialiseCommit(actions),
+  );
   if (!won) return verify();
   (deps.logger ?? silentLogger).child({ component: 'lake' }).info({ tablePath }, 'created Delta table');
   commitsTotal.inc({ table: tableLabel(tablePath), outcome: 'created' });
@@ -204,7 +287,8 @@ function serialiseCommit(actions: readonly Action[]): Uint8Array {
 export function normaliseValue(value: unknown, type: DeltaType): LakeValue {
   if (value === null || value === undefined) return null;
   if (type === 'timestamp') return formatMicros(toMicros(value), true);
-  if (type === 'date') return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
+  if (type === 'date')
+    return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
   if (type === 'long' || type === 'integer' || type === 'short' || type === 'byte') return Number(value);
   return value as LakeValue;
 }
@@ -215,12 +299,18 @@ function validateRows(schema: StructType, rows: readonly Record<string, unknown>
   rows.forEach((r, i) => {
     for (const k of Object.keys(r))
       if (!known.has(k))
-        throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', `Row ${i} has column "${k}" that the table does not have`, {
-          details: { column: k, row: i },
-        });
+        throw new LakeError(
+          'CP_ERR_LAKE_SCHEMA_MISMATCH',
+          `Row ${i} has column "${k}" that the table does not have`,
+          {
+            details: { column: k, row: i },
+          },
+        );
     for (const k of required)
       if (r[k] === null || r[k] === undefined)
-        throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', `Row ${i} lacks required column "${k}"`, { details: { column: k, row: i } });
+        throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', `Row ${i} lacks required column "${k}"`, {
+          details: { column: k, row: i },
+        });
   });
 }
 
@@ -234,7 +324,11 @@ export function newDataFilePath(
     return `${c}=${v === null || v === undefined ? '__HIVE_DEFAULT_PARTITION__' : escapePartitionDir(v)}`;
   });
   const relative = [...dir, `part-00000-${randomUUID()}-c000.snappy.parquet`].join('/');
-  return { relative, absPath: join(snapshot.tablePath, ...relative.split('/')), addPath: encodeAddPath(relative) };
+  return {
+    relative,
+    absPath: join(snapshot.tablePath, ...relative.split('/')),
+    addPath: encodeAddPath(relative),
+  };
 }
 
 interface WrittenFile {
@@ -256,7 +350,10 @@ async function writeDataFiles(
   const fields = new Map(snapshot.schema.fields.map((f) => [f.name, f]));
   const partCols = snapshot.partitionColumns;
   const dataFields = snapshot.schema.fields.filter((f) => !partCols.includes(f.name));
-  const groups = new Map<string, { values: Record<string, string | null>; rows: Record<string, unknown>[] }>();
+  const groups = new Map<
+    string,
+    { values: Record<string, string | null>; rows: Record<string, unknown>[] }
+  >();
   for (const r of rows) {
     const values: Record<string, string | null> = {};
     for (const c of partCols) values[c] = serialisePartitionValue(r[c], fields.get(c)?.type ?? 'string');
@@ -277,7 +374,14 @@ async function writeDataFiles(
         const stats = await parquetStats(conn, absPath, dataFields);
         out.push({
           absPath,
-          add: { path: encodeAddPath(relative), partitionValues: g.values, size, modificationTime, dataChange, stats: JSON.stringify(stats) },
+          add: {
+            path: encodeAddPath(relative),
+            partitionValues: g.values,
+            size,
+            modificationTime,
+            dataChange,
+            stats: JSON.stringify(stats),
+          },
         });
       } catch (err) {
         await rm(absPath, { force: true });
@@ -312,6 +416,8 @@ export interface CommitPlan {
   conflictsWithConcurrentAdds: boolean;
   /** Blind appends set this; recorded in commitInfo. */
   isBlindAppend: boolean;
+  /** A new metaData (schema evolution). */
+  metadata?: MetadataAction;
 }
 
 type Verdict = 'retry' | 'skip' | 'replan';
@@ -321,8 +427,11 @@ function judge(winner: readonly Action[], plan: CommitPlan, txn: CommitOptions['
   let verdict: Verdict = 'retry';
   for (const a of winner) {
     if (('protocol' in a && a.protocol) || ('metaData' in a && a.metaData))
-      throw new LakeError('CP_ERR_LAKE_CONFLICT', 'The table schema or protocol changed concurrently', { details: { action: Object.keys(a)[0] } });
-    if ('txn' in a && a.txn && txn && a.txn.appId === txn.appId && Number(a.txn.version) >= txn.version) return 'skip';
+      throw new LakeError('CP_ERR_LAKE_CONFLICT', 'The table schema or protocol changed concurrently', {
+        details: { action: Object.keys(a)[0] },
+      });
+    if ('txn' in a && a.txn && txn && a.txn.appId === txn.appId && Number(a.txn.version) >= txn.version)
+      return 'skip';
     if ('remove' in a && a.remove && removing.has(fileKey(a.remove))) verdict = 'replan';
     if ('add' in a && a.add && a.add.dataChange && plan.conflictsWithConcurrentAdds) verdict = 'replan';
   }
@@ -356,7 +465,15 @@ export async function commitWithRetry(
     assertWritableProtocol(snapshot);
     if (txnDone(snapshot, options.txn)) {
       commitsTotal.inc({ table: label, outcome: 'skipped' });
-      return { version: snapshot.version, skipped: true, attempts: attempt, lostRaces, added: [], removed: [], checkpointWritten: false };
+      return {
+        version: snapshot.version,
+        skipped: true,
+        attempts: attempt,
+        lostRaces,
+        added: [],
+        removed: [],
+        checkpointWritten: false,
+      };
     }
     const plan = await planFn(snapshot);
     const abandon = async () => {
@@ -377,26 +494,42 @@ export async function commitWithRetry(
           },
         },
       ];
-      if (options.txn) actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } });
+      if (plan.metadata) actions.push({ metaData: plan.metadata });
+      if (options.txn)
+        actions.push({ txn: { appId: options.txn.appId, version: options.txn.version, lastUpdated: now } });
       for (const r of plan.removes) actions.push({ remove: { ...r, deletionTimestamp: now } });
       for (const a of plan.adds) actions.push({ add: a });
-      let won: boolean;
-      try {
-        won = await logStore.putIfAbsent(join(logDir(tablePath), commitFileName(version)), serialiseCommit(actions));
-      } catch (err) {
-        await abandon();
-        throw err;
-      }
+      // No cleanup when the put itself fails: a store may fail after the write landed (a timeout
+      // on a conditional put), and deleting files of a commit that exists would corrupt the table.
+      // Vacuum removes them after the retention if the commit really did not happen.
+      const won = await logStore.putIfAbsent(
+        join(logDir(tablePath), commitFileName(version)),
+        serialiseCommit(actions),
+      );
       if (won) {
         commitsTotal.inc({ table: label, outcome: 'committed' });
-        log.debug({ tablePath, version, adds: plan.adds.length, removes: plan.removes.length }, 'delta commit');
+        log.debug(
+          { tablePath, version, adds: plan.adds.length, removes: plan.removes.length },
+          'delta commit',
+        );
         const checkpointWritten = await maybeCheckpoint(tablePath, version, snapshot, deps, log);
-        return { version, skipped: false, attempts: attempt, lostRaces, added: plan.adds, removed: plan.removes, checkpointWritten };
+        return {
+          version,
+          skipped: false,
+          attempts: attempt,
+          lostRaces,
+          added: plan.adds,
+          removed: plan.removes,
+          checkpointWritten,
+        };
       }
       lostRaces++;
       commitsTotal.inc({ table: label, outcome: 'lost-race' });
       const winner = await readCommit(tablePath, version, logStore);
-      if (!winner) throw new LakeError('CP_ERR_LAKE_CORRUPT', `Commit ${version} exists but cannot be read`, { details: { tablePath, version } });
+      if (!winner)
+        throw new LakeError('CP_ERR_LAKE_CORRUPT', `Commit ${version} exists but cannot be read`, {
+          details: { tablePath, version },
+        });
       let verdict: Verdict;
       try {
         verdict = judge(winner, plan, options.txn);
@@ -407,7 +540,15 @@ export async function commitWithRetry(
       if (verdict === 'skip') {
         await abandon();
         commitsTotal.inc({ table: label, outcome: 'skipped' });
-        return { version, skipped: true, attempts: attempt, lostRaces, added: [], removed: [], checkpointWritten: false };
+        return {
+          version,
+          skipped: true,
+          attempts: attempt,
+          lostRaces,
+          added: [],
+          removed: [],
+          checkpointWritten: false,
+        };
       }
       if (verdict === 'replan') {
         await abandon();
@@ -417,10 +558,18 @@ export async function commitWithRetry(
       version++;
     }
   }
-  throw new LakeError('CP_ERR_LAKE_CONFLICT', `Gave up after ${maxAttempts} attempts on ${tablePath}`, { details: { tablePath, maxAttempts } });
+  throw new LakeError('CP_ERR_LAKE_CONFLICT', `Gave up after ${maxAttempts} attempts on ${tablePath}`, {
+    details: { tablePath, maxAttempts },
+  });
 }
 
-async function maybeCheckpoint(tablePath: string, version: number, snapshot: Snapshot, deps: WriterDeps, log: Logger): Promise<boolean> {
+async function maybeCheckpoint(
+  tablePath: string,
+  version: number,
+  snapshot: Snapshot,
+  deps: WriterDeps,
+  log: Logger,
+): Promise<boolean> {
   const interval = Number(snapshot.configuration['delta.checkpointInterval'] ?? DEFAULT_CHECKPOINT_INTERVAL);
   if (!(interval > 0) || version % interval !== 0) return false;
   try {
@@ -456,11 +605,17 @@ export function parseDeltaInterval(text: string | undefined): number | undefined
 export const DEFAULT_TOMBSTONE_RETENTION_MS = 7 * 86_400_000;
 
 /** Writes the V1 checkpoint of `version` and points `_last_checkpoint` at it. */
-export async function writeCheckpoint(tablePath: string, version: number, deps: WriterDeps = {}): Promise<{ size: number }> {
+export async function writeCheckpoint(
+  tablePath: string,
+  version: number,
+  deps: WriterDeps = {},
+): Promise<{ size: number }> {
   const logStore = deps.logStore ?? createLocalLogStore();
   const snapshot = await loadSnapshot(tablePath, { ...deps, version });
   const now = (deps.clock ?? Date.now)();
-  const retention = parseDeltaInterval(snapshot.configuration['delta.deletedFileRetentionDuration']) ?? DEFAULT_TOMBSTONE_RETENTION_MS;
+  const retention =
+    parseDeltaInterval(snapshot.configuration['delta.deletedFileRetentionDuration']) ??
+    DEFAULT_TOMBSTONE_RETENTION_MS;
   const rows: Record<string, unknown>[] = [{ protocol: snapshot.protocol }, { metaData: snapshot.metadata }];
   for (const t of snapshot.txns.values()) rows.push({ txn: t });
   for (const a of snapshot.files)
@@ -492,8 +647,16 @@ export async function writeCheckpoint(tablePath: string, version: number, deps: 
     await withDuck(deps.duckdb, (c) => writeCheckpointParquet(c, tmp, rows));
     const bytes = await readFile(tmp);
     await logStore.put(join(logDir(tablePath), checkpointFileName(version)), bytes);
-    const last = { version, size: rows.length, sizeInBytes: bytes.length, numOfAddFiles: snapshot.files.length };
-    await logStore.put(join(logDir(tablePath), '_last_checkpoint'), new TextEncoder().encode(JSON.stringify(last)));
+    const last = {
+      version,
+      size: rows.length,
+      sizeInBytes: bytes.length,
+      numOfAddFiles: snapshot.files.length,
+    };
+    await logStore.put(
+      join(logDir(tablePath), '_last_checkpoint'),
+      new TextEncoder().encode(JSON.stringify(last)),
+    );
   } finally {
     await rm(tmp, { force: true });
   }
@@ -533,7 +696,12 @@ function keyOf(row: Record<string, unknown>, key: readonly string[], types: Map<
 }
 
 /** Could a file hold any of the keys? Uses partition values and min/max stats per key column. */
-function mayHoldKeys(add: AddAction, snapshot: Snapshot, keyValues: Map<string, LakeValue[]>, types: Map<string, DeltaType>): boolean {
+function mayHoldKeys(
+  add: AddAction,
+  snapshot: Snapshot,
+  keyValues: Map<string, LakeValue[]>,
+  types: Map<string, DeltaType>,
+): boolean {
   const stats = parseStats(add);
   for (const [col, values] of keyValues) {
     const type = types.get(col) ?? 'string';
@@ -553,7 +721,9 @@ function mayHoldKeys(add: AddAction, snapshot: Snapshot, keyValues: Map<string, 
       }
       if (typeof v === 'number') return v >= Number(min) && v <= Number(max);
       const s = Buffer.from(String(v));
-      return Buffer.compare(s, Buffer.from(String(min))) >= 0 && Buffer.compare(s, Buffer.from(String(max))) <= 0;
+      return (
+        Buffer.compare(s, Buffer.from(String(min))) >= 0 && Buffer.compare(s, Buffer.from(String(max))) <= 0
+      );
     };
     if (!values.some(inRange)) return false;
   }
@@ -572,46 +742,78 @@ export async function upsertRows(
   options: CommitOptions = {},
   deps: WriterDeps = {},
 ): Promise<CommitResult> {
-  if (key.length === 0) throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', 'upsertRows needs at least one key column');
+  if (key.length === 0)
+    throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', 'upsertRows needs at least one key column');
   return commitWithRetry(
     tablePath,
     async (snapshot) => {
       validateRows(snapshot.schema, rows);
       if (snapshot.configuration['delta.appendOnly'] === 'true')
-        throw new LakeError('CP_ERR_LAKE_UNSUPPORTED', 'Table is append-only (delta.appendOnly)', { details: { feature: 'appendOnly' } });
+        throw new LakeError('CP_ERR_LAKE_UNSUPPORTED', 'Table is append-only (delta.appendOnly)', {
+          details: { feature: 'appendOnly' },
+        });
       const types = new Map(snapshot.schema.fields.map((f) => [f.name, f.type]));
-      for (const k of key) if (!types.has(k)) throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', `Key column "${k}" is not in the table`);
+      for (const k of key)
+        if (!types.has(k))
+          throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', `Key column "${k}" is not in the table`);
       const latest = new Map<string, Record<string, unknown>>();
       for (const r of rows) latest.set(keyOf(r, key, types), r);
-      const keyValues = new Map<string, LakeValue[]>(key.map((k) => [k, [...new Set([...latest.values()].map((r) => normaliseValue(r[k], types.get(k) ?? 'string')))]]));
+      const keyValues = new Map<string, LakeValue[]>(
+        key.map((k) => [
+          k,
+          [...new Set([...latest.values()].map((r) => normaliseValue(r[k], types.get(k) ?? 'string')))],
+        ]),
+      );
       const candidates = snapshot.files.filter((a) => mayHoldKeys(a, snapshot, keyValues, types));
       const now = (deps.clock ?? Date.now)();
       const written: WrittenFile[] = [];
       const removes: RemoveAction[] = [];
       try {
         if (candidates.length > 0) {
-          const dataFields = snapshot.schema.fields.filter((f) => !snapshot.partitionColumns.includes(f.name));
+          const dataFields = snapshot.schema.fields.filter(
+            (f) => !snapshot.partitionColumns.includes(f.name),
+          );
           const byAbs = new Map(candidates.map((a) => [resolveDataPath(tablePath, a.path), a]));
-          const existing = await withDuck(deps.duckdb, (c) =>
+          const withPartitions = (
+            values: Record<string, unknown>,
+            add: AddAction,
+          ): Record<string, unknown> => {
+            const full: Record<string, unknown> = { ...values };
+            for (const c of snapshot.partitionColumns)
+              full[c] = parsePartitionValue(add.partitionValues?.[c], types.get(c) ?? 'string');
+            return full;
+          };
+          // Pass 1 reads only the key columns of the candidates to find the files that hold a key;
+          // pass 2 reads whole rows of those files only.
+          const keyFields = dataFields.filter((f) => key.includes(f.name));
+          const keyRows = await withDuck(deps.duckdb, (c) =>
             readParquetFiles(
               c,
               [...byAbs.keys()],
+              keyFields.map((f) => ({ name: f.name, physical: f.name, type: f.type })),
+            ),
+          );
+          const touched = new Set<string>();
+          for (const r of keyRows) {
+            const add = byAbs.get(r.file);
+            if (add && latest.has(keyOf(withPartitions(r.values, add), key, types))) touched.add(r.file);
+          }
+          const existing = await withDuck(deps.duckdb, (c) =>
+            readParquetFiles(
+              c,
+              [...touched],
               dataFields.map((f) => ({ name: f.name, physical: f.name, type: f.type })),
             ),
           );
           const keep = new Map<string, Row[]>();
-          const touched = new Set<string>();
           for (const r of existing) {
             const add = byAbs.get(r.file);
             if (!add) continue;
-            const full: Record<string, unknown> = { ...r.values };
-            for (const c of snapshot.partitionColumns) full[c] = parsePartitionValue(add.partitionValues?.[c], types.get(c) ?? 'string');
-            if (latest.has(keyOf(full, key, types))) touched.add(r.file);
-            else {
-              const list = keep.get(r.file) ?? [];
-              list.push(full as Row);
-              keep.set(r.file, list);
-            }
+            const full = withPartitions(r.values, add);
+            if (latest.has(keyOf(full, key, types))) continue;
+            const list = keep.get(r.file) ?? [];
+            list.push(full as Row);
+            keep.set(r.file, list);
           }
           for (const file of touched) {
             const add = byAbs.get(file);

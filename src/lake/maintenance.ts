@@ -16,7 +16,13 @@ import { LakeError } from '../core/errors.js';
 import { silentLogger } from '../core/logger.js';
 import type { AddAction } from './delta-protocol.js';
 import { type LakeDeps, loadSnapshot, parseStats, resolveDataPath } from './delta-reader.js';
-import { type CommitResult, type WriterDeps, commitWithRetry, newDataFilePath, removeOf } from './delta-writer.js';
+import {
+  type CommitResult,
+  commitWithRetry,
+  newDataFilePath,
+  removeOf,
+  type WriterDeps,
+} from './delta-writer.js';
 import { copyParquet, parquetStats, withDuck } from './parquet-io.js';
 
 export interface ActiveFile {
@@ -32,7 +38,10 @@ export interface ActiveFile {
 }
 
 /** The active data files of a table version (latest by default). */
-export async function activeFiles(tablePath: string, options: { version?: number } & LakeDeps = {}): Promise<ActiveFile[]> {
+export async function activeFiles(
+  tablePath: string,
+  options: { version?: number } & LakeDeps = {},
+): Promise<ActiveFile[]> {
   const s = await loadSnapshot(tablePath, options);
   return s.files.map((a) => ({
     absPath: resolveDataPath(tablePath, a.path),
@@ -59,7 +68,11 @@ export interface OptimizeResult {
 }
 
 /** Compacts small files per partition (one commit, dataChange=false). No commit when nothing to do. */
-export async function optimize(tablePath: string, options: OptimizeOptions = {}, deps: WriterDeps = {}): Promise<OptimizeResult> {
+export async function optimize(
+  tablePath: string,
+  options: OptimizeOptions = {},
+  deps: WriterDeps = {},
+): Promise<OptimizeResult> {
   const target = options.targetFileSize ?? 128 * 1024 * 1024;
   const minFiles = options.minFiles ?? 2;
   let stats = { removed: 0, added: 0, partitions: 0 };
@@ -104,12 +117,24 @@ export async function optimize(tablePath: string, options: OptimizeOptions = {},
     { operation: 'OPTIMIZE', operationParameters: { targetFileSize: target } },
     deps,
   );
-  (deps.logger ?? silentLogger).child({ component: 'lake' }).info({ tablePath, ...stats, version: commit.version }, 'optimized');
-  return { commit, filesRemoved: stats.removed, filesAdded: stats.added, partitionsCompacted: stats.partitions };
+  (deps.logger ?? silentLogger)
+    .child({ component: 'lake' })
+    .info({ tablePath, ...stats, version: commit.version }, 'optimized');
+  return {
+    commit,
+    filesRemoved: stats.removed,
+    filesAdded: stats.added,
+    partitionsCompacted: stats.partitions,
+  };
 }
 
 /** Groups small files by partition into bins of at most `target` bytes, keeping bins of ≥ minFiles. */
-function planBins(files: readonly AddAction[], partitionColumns: readonly string[], target: number, minFiles: number): AddAction[][] {
+function planBins(
+  files: readonly AddAction[],
+  partitionColumns: readonly string[],
+  target: number,
+  minFiles: number,
+): AddAction[][] {
   const byPartition = new Map<string, AddAction[]>();
   for (const f of files) {
     if (f.size >= target || f.deletionVector) continue;
@@ -154,7 +179,9 @@ async function listDataFiles(root: string, dir: string, out: string[]): Promise<
   const entries = await readdir(dir, { withFileTypes: true });
   for (const e of entries) {
     // `_delta_log`, `_SUCCESS`, `.crc` side files and other hidden entries are not data files.
-    if (e.name.startsWith('_') || e.name.startsWith('.')) continue;
+    // A partition directory (`_col=value`) is never hidden, as in Delta's own vacuum.
+    if ((e.name.startsWith('_') || e.name.startsWith('.')) && !(e.isDirectory() && e.name.includes('=')))
+      continue;
     const p = join(dir, e.name);
     if (e.isDirectory()) await listDataFiles(root, p, out);
     else if (e.isFile()) out.push(p);
@@ -162,15 +189,21 @@ async function listDataFiles(root: string, dir: string, out: string[]): Promise<
 }
 
 /** Deletes unreferenced data files older than the retention (see the file header). */
-export async function vacuum(tablePath: string, options: VacuumOptions, deps: WriterDeps = {}): Promise<VacuumResult> {
+export async function vacuum(
+  tablePath: string,
+  retention: number | VacuumOptions,
+  deps: WriterDeps = {},
+): Promise<VacuumResult> {
+  const options: VacuumOptions = typeof retention === 'number' ? { retentionHours: retention } : retention;
   if (!(options.retentionHours >= 0))
-    throw new LakeError('CP_ERR_LAKE_SCHEMA_MISMATCH', `retentionHours must be ≥ 0, got ${options.retentionHours}`);
+    throw new LakeError('CP_ERR_CONFIG_INVALID', `retentionHours must be ≥ 0, got ${options.retentionHours}`);
   const snapshot = await loadSnapshot(tablePath, deps);
   const now = (deps.clock ?? Date.now)();
   const horizon = now - options.retentionHours * 3_600_000;
   const keep = new Set<string>();
   for (const a of snapshot.files) keep.add(resolveDataPath(tablePath, a.path));
-  for (const r of snapshot.tombstones) if ((r.deletionTimestamp ?? now) > horizon) keep.add(resolveDataPath(tablePath, r.path));
+  for (const r of snapshot.tombstones)
+    if ((r.deletionTimestamp ?? now) > horizon) keep.add(resolveDataPath(tablePath, r.path));
   const files: string[] = [];
   await listDataFiles(tablePath, tablePath, files);
   const deleted: string[] = [];
@@ -185,8 +218,15 @@ export async function vacuum(tablePath: string, options: VacuumOptions, deps: Wr
     deleted.push(f);
     if (!options.dryRun) await rm(f, { force: true });
   }
-  (deps.logger ?? silentLogger)
-    .child({ component: 'lake' })
-    .info({ tablePath, deleted: deleted.length, keptRecent, dryRun: options.dryRun ?? false, root: relative(process.cwd(), tablePath) }, 'vacuumed');
+  (deps.logger ?? silentLogger).child({ component: 'lake' }).info(
+    {
+      tablePath,
+      deleted: deleted.length,
+      keptRecent,
+      dryRun: options.dryRun ?? false,
+      root: relative(process.cwd(), tablePath),
+    },
+    'vacuumed',
+  );
   return { deleted, keptRecent };
 }

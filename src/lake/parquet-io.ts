@@ -19,6 +19,7 @@ import { mkdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import {
+  DuckDBArrayValue,
   DuckDBBlobValue,
   type DuckDBConnection,
   DuckDBDateValue,
@@ -32,23 +33,25 @@ import {
   DuckDBTimestampSecondsValue,
   DuckDBTimestampTZValue,
   DuckDBTimestampValue,
-  DuckDBArrayValue,
   type DuckDBValue,
 } from '@duckdb/node-api';
 import { LakeError } from '../core/errors.js';
 import {
   type DeltaType,
-  type FileStats,
-  type LakeValue,
-  type StructType,
   decimalParts,
+  type FileStats,
   formatDateDays,
   formatMicros,
+  type LakeValue,
+  type StructType,
   toMicros,
 } from './delta-protocol.js';
 
 /** Runs `fn` with the given connection, or with a fresh in-memory DuckDB closed afterwards. */
-export async function withDuck<T>(conn: DuckDBConnection | undefined, fn: (c: DuckDBConnection) => Promise<T>): Promise<T> {
+export async function withDuck<T>(
+  conn: DuckDBConnection | undefined,
+  fn: (c: DuckDBConnection) => Promise<T>,
+): Promise<T> {
   if (conn) return fn(conn);
   const instance = await DuckDBInstance.create(':memory:');
   const c = await instance.connect();
@@ -103,7 +106,8 @@ export function duckType(t: DeltaType): string {
       }
     }
   }
-  if (t.type === 'struct') return `STRUCT(${t.fields.map((f) => `${sqlIdent(f.name)} ${duckType(f.type)}`).join(', ')})`;
+  if (t.type === 'struct')
+    return `STRUCT(${t.fields.map((f) => `${sqlIdent(f.name)} ${duckType(f.type)}`).join(', ')})`;
   if (t.type === 'array') return `${duckType(t.elementType)}[]`;
   return `MAP(${duckType(t.keyType)}, ${duckType(t.valueType)})`;
 }
@@ -111,8 +115,11 @@ export function duckType(t: DeltaType): string {
 // ---------------------------------------------------------------------------------------------
 // DuckDB values → lake values
 
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const MIN_SAFE = BigInt(Number.MIN_SAFE_INTEGER);
+
 function longToValue(v: bigint): number | bigint {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
+  return v <= MAX_SAFE && v >= MIN_SAFE ? Number(v) : v;
 }
 
 function timestampMicros(v: DuckDBValue): bigint | undefined {
@@ -189,9 +196,13 @@ function toJsonValue(value: unknown, type: DeltaType): unknown {
 
 function assertWritable(t: DeltaType, name: string): void {
   if (typeof t !== 'string')
-    throw new LakeError('CP_ERR_LAKE_UNSUPPORTED', `The writer handles flat columns only; ${name} is nested`, {
-      details: { feature: 'nested-write', column: name },
-    });
+    throw new LakeError(
+      'CP_ERR_LAKE_UNSUPPORTED',
+      `The writer handles flat columns only; ${name} is nested`,
+      {
+        details: { feature: 'nested-write', column: name },
+      },
+    );
 }
 
 /**
@@ -220,7 +231,9 @@ export async function writeParquetRows(
       .map((c) => `${sqlString(c.name)}: ${sqlString(c.type === 'binary' ? 'VARCHAR' : duckType(c.type))}`)
       .join(', ');
     const select = columns
-      .map((c) => (c.type === 'binary' ? `unhex(${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name)))
+      .map((c) =>
+        c.type === 'binary' ? `unhex(${sqlIdent(c.name)}) AS ${sqlIdent(c.name)}` : sqlIdent(c.name),
+      )
       .join(', ');
     const source =
       rows.length > 0
@@ -248,7 +261,9 @@ export async function copyParquet(
 ): Promise<{ size: number; modificationTime: number }> {
   await mkdir(dirname(file), { recursive: true });
   const list = `[${sources.map(sqlString).join(', ')}]`;
-  const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`);
+  const described = await conn.runAndReadAll(
+    `DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`,
+  );
   const present = new Set(described.getRows().map((r) => String(r[0])));
   const sel = columns
     .map((c) =>
@@ -292,9 +307,15 @@ function statValue(v: DuckDBValue, type: DeltaType, bound: 'min' | 'max'): unkno
 }
 
 /** Per-file stats (numRecords, minValues, maxValues, nullCount) of a parquet file, computed by DuckDB. */
-export async function parquetStats(conn: DuckDBConnection, file: string, columns: StructType['fields']): Promise<FileStats> {
+export async function parquetStats(
+  conn: DuckDBConnection,
+  file: string,
+  columns: StructType['fields'],
+): Promise<FileStats> {
   const parts = ['count(*)'];
-  const ordered = columns.filter((c) => typeof c.type === 'string' && c.type !== 'boolean' && c.type !== 'binary');
+  const ordered = columns.filter(
+    (c) => typeof c.type === 'string' && c.type !== 'boolean' && c.type !== 'binary',
+  );
   for (const c of columns) parts.push(`count(*) - count(${sqlIdent(c.name)})`);
   for (const c of ordered) parts.push(`min(${sqlIdent(c.name)})`, `max(${sqlIdent(c.name)})`);
   const r = await conn.runAndReadAll(`SELECT ${parts.join(', ')} FROM read_parquet(${sqlString(file)})`);
@@ -327,7 +348,9 @@ export async function readParquetFiles(
   if (files.length === 0) return [];
   const list = `[${files.map(sqlString).join(', ')}]`;
   // Which columns exist in any of the files (missing ones read as null: schema evolution).
-  const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`);
+  const described = await conn.runAndReadAll(
+    `DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`,
+  );
   const present = new Set(described.getRows().map((r) => String(r[0])));
   const wanted = select.filter((s) => present.has(s.physical));
   const cols = wanted.map((s) => sqlIdent(s.physical));
@@ -346,15 +369,22 @@ export async function readParquetFiles(
 }
 
 /** Reads the rows of (parts of) a checkpoint as plain JS objects, one object per action row. */
-export async function readCheckpointRows(conn: DuckDBConnection, files: readonly string[]): Promise<Record<string, LakeValue>[]> {
+export async function readCheckpointRows(
+  conn: DuckDBConnection,
+  files: readonly string[],
+): Promise<Record<string, LakeValue>[]> {
   const list = `[${files.map(sqlString).join(', ')}]`;
-  const described = await conn.runAndReadAll(`DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`);
+  const described = await conn.runAndReadAll(
+    `DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`,
+  );
   const names = described
     .getRows()
     .map((r) => String(r[0]))
     .filter((n) => ['protocol', 'metaData', 'add', 'remove', 'txn'].includes(n));
   if (names.length === 0) return [];
-  const r = await conn.runAndReadAll(`SELECT ${names.map(sqlIdent).join(', ')} FROM read_parquet(${list}, union_by_name = true)`);
+  const r = await conn.runAndReadAll(
+    `SELECT ${names.map(sqlIdent).join(', ')} FROM read_parquet(${list}, union_by_name = true)`,
+  );
   return r.getRows().map((row) => {
     const o: Record<string, LakeValue> = {};
     names.forEach((n, i) => {

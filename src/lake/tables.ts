@@ -21,8 +21,8 @@ import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import type { CrimeEvent } from '../core/crime-event.js';
 import { type DeltaType, type StructType, struct } from './delta-protocol.js';
-import { type LakeDeps, loadSnapshot, tableExists } from './delta-reader.js';
-import { type CommitResult, type WriterDeps, createTable, upsertRows } from './delta-writer.js';
+import { type Filter, type LakeDeps, loadSnapshot, tableExists } from './delta-reader.js';
+import { type CommitResult, createTable, upsertRows, type WriterDeps } from './delta-writer.js';
 
 export type LakeTableName = 'events' | 'windows_hourly' | 'windows_daily' | 'windows_monthly' | 'anomalies';
 
@@ -35,7 +35,8 @@ export interface LakeTableDef {
   configuration: Record<string, string>;
 }
 
-const REQUIRED = (names: string[]): Record<string, boolean> => Object.fromEntries(names.map((n) => [n, false]));
+const REQUIRED = (names: string[]): Record<string, boolean> =>
+  Object.fromEntries(names.map((n) => [n, false]));
 
 const EVENT_COLUMNS: Record<string, DeltaType> = {
   id: 'string',
@@ -106,7 +107,10 @@ const ANOMALY_COLUMNS: Record<string, DeltaType> = {
 
 const windowDef = (name: LakeTableName, partitionColumns: string[]): LakeTableDef => ({
   name,
-  schema: struct(WINDOW_COLUMNS, REQUIRED(['source', 'area_id', 'category', 'window_start', 'window_end', 'month'])),
+  schema: struct(
+    WINDOW_COLUMNS,
+    REQUIRED(['source', 'area_id', 'category', 'window_start', 'window_end', 'month']),
+  ),
   partitionColumns,
   key: ['source', 'area_id', 'category', 'window_start'],
   configuration: {},
@@ -115,7 +119,10 @@ const windowDef = (name: LakeTableName, partitionColumns: string[]): LakeTableDe
 export const LAKE_TABLES: Record<LakeTableName, LakeTableDef> = {
   events: {
     name: 'events',
-    schema: struct(EVENT_COLUMNS, REQUIRED(['id', 'source', 'source_key', 'occurred_at', 'category', 'area_id', 'date'])),
+    schema: struct(
+      EVENT_COLUMNS,
+      REQUIRED(['id', 'source', 'source_key', 'occurred_at', 'category', 'area_id', 'date']),
+    ),
     partitionColumns: ['source', 'date'],
     key: ['id'],
     configuration: {},
@@ -147,6 +154,22 @@ export function localDate(occurredAt: string, timeZone: string): string {
   const utc = DateTime.fromISO(occurredAt, { zone: 'utc' });
   const local = utc.setZone(timeZone);
   return (local.isValid ? local : utc).toISODate() ?? occurredAt.slice(0, 10);
+}
+
+/**
+ * Filters that prune `events` partitions to a UTC instant range [from, to): the local dates of
+ * the range's ends widened by one day each side (every IANA offset is within ±14 h), plus the exact
+ * `occurred_at` bounds, which the reader also applies to rows.
+ */
+export function eventTimeFilters(from: string | Date, to: string | Date): Filter[] {
+  const f = DateTime.fromJSDate(typeof from === 'string' ? new Date(from) : from, { zone: 'utc' });
+  const t = DateTime.fromJSDate(typeof to === 'string' ? new Date(to) : to, { zone: 'utc' });
+  return [
+    { column: 'date', op: '>=', value: f.minus({ days: 1 }).toISODate() ?? '' },
+    { column: 'date', op: '<=', value: t.plus({ days: 1 }).toISODate() ?? '' },
+    { column: 'occurred_at', op: '>=', value: f.toISO() ?? '' },
+    { column: 'occurred_at', op: '<', value: t.toISO() ?? '' },
+  ];
 }
 
 /** One `events` row from a CrimeEvent. */
@@ -196,7 +219,11 @@ export interface LakeWindowInput {
   batchSeq: number;
 }
 
-export function windowToLakeRow(w: LakeWindowInput, workerId: string, updatedAt: string): Record<string, unknown> {
+export function windowToLakeRow(
+  w: LakeWindowInput,
+  workerId: string,
+  updatedAt: string,
+): Record<string, unknown> {
   return {
     source: w.source,
     area_id: w.areaId,
@@ -239,7 +266,11 @@ export interface LakeAnomalyInput {
   detectedAt: string;
 }
 
-export function anomalyToLakeRow(a: LakeAnomalyInput, workerId: string, batchSeq: number): Record<string, unknown> {
+export function anomalyToLakeRow(
+  a: LakeAnomalyInput,
+  workerId: string,
+  batchSeq: number,
+): Record<string, unknown> {
   return {
     id: a.id,
     granularity: a.granularity,
@@ -268,14 +299,23 @@ export async function ensureLakeTables(lakeRoot: string, deps: WriterDeps = {}):
   for (const def of Object.values(LAKE_TABLES)) {
     await createTable(
       lakeTablePath(lakeRoot, def.name),
-      { schema: def.schema, partitionColumns: def.partitionColumns, configuration: def.configuration, name: def.name },
+      {
+        schema: def.schema,
+        partitionColumns: def.partitionColumns,
+        configuration: def.configuration,
+        name: def.name,
+      },
       deps,
     );
   }
 }
 
 /** Per table, the last batch seq of `workerId` recorded in the lake (0 when none). */
-export async function lakeVersions(lakeRoot: string, workerId: string, deps: LakeDeps = {}): Promise<Record<LakeTableName, number>> {
+export async function lakeVersions(
+  lakeRoot: string,
+  workerId: string,
+  deps: LakeDeps = {},
+): Promise<Record<LakeTableName, number>> {
   const out = {} as Record<LakeTableName, number>;
   for (const name of Object.keys(LAKE_TABLES) as LakeTableName[]) {
     const path = lakeTablePath(lakeRoot, name);
@@ -301,8 +341,10 @@ export interface LakeBatch {
 
 export interface DeltaSink {
   readonly name: string;
-  /** Upserts the batch into every table it touches; idempotent by (workerId, seq). */
-  write(batch: LakeBatch): Promise<Partial<Record<LakeTableName, CommitResult>>>;
+  /** The pipeline's `Sink.write`: upserts the batch into every table it touches; idempotent by (workerId, seq). */
+  write(batch: LakeBatch): Promise<void>;
+  /** Same as `write`, returning each table's commit result (skipped, version, files). */
+  writeBatch(batch: LakeBatch): Promise<Partial<Record<LakeTableName, CommitResult>>>;
 }
 
 /**
@@ -312,9 +354,12 @@ export interface DeltaSink {
  */
 export function createDeltaSink(lakeRoot: string, deps: WriterDeps = {}): DeltaSink {
   let ensured: Promise<void> | undefined;
-  return {
+  const sink: DeltaSink = {
     name: 'delta-lake',
     async write(batch) {
+      await sink.writeBatch(batch);
+    },
+    async writeBatch(batch) {
       ensured ??= ensureLakeTables(lakeRoot, deps).catch((err: unknown) => {
         ensured = undefined; // try again on the next batch
         throw err;
@@ -323,12 +368,12 @@ export function createDeltaSink(lakeRoot: string, deps: WriterDeps = {}): DeltaS
       const results: Partial<Record<LakeTableName, CommitResult>> = {};
       const perTable: [LakeTableName, Record<string, unknown>[]][] = [
         ['events', batch.events.map(eventToLakeRow)],
-        ...(['hour', 'day', 'month'] as const).map(
-          (g): [LakeTableName, Record<string, unknown>[]] => [
-            g === 'hour' ? 'windows_hourly' : g === 'day' ? 'windows_daily' : 'windows_monthly',
-            batch.windows.filter((w) => w.granularity === g).map((w) => windowToLakeRow(w, batch.workerId, batch.committedAt)),
-          ],
-        ),
+        ...(['hour', 'day', 'month'] as const).map((g): [LakeTableName, Record<string, unknown>[]] => [
+          g === 'hour' ? 'windows_hourly' : g === 'day' ? 'windows_daily' : 'windows_monthly',
+          batch.windows
+            .filter((w) => w.granularity === g)
+            .map((w) => windowToLakeRow(w, batch.workerId, batch.committedAt)),
+        ]),
         ['anomalies', batch.anomalies.map((a) => anomalyToLakeRow(a, batch.workerId, batch.seq))],
       ];
       for (const [name, rows] of perTable) {
@@ -344,4 +389,5 @@ export function createDeltaSink(lakeRoot: string, deps: WriterDeps = {}): DeltaS
       return results;
     },
   };
+  return sink;
 }

@@ -81,7 +81,10 @@ export interface PipelineStore {
    * late_events, dead_letters, cursors, offsets, watermarks, closed windows and their anomalies.
    * `score` is called inside the transaction with the windows that closed.
    */
-  commitBatch(input: BatchInput, score?: (closed: ClosedWindow[]) => Promise<AnomalyRow[]>): Promise<BatchOutcome>;
+  commitBatch(
+    input: BatchInput,
+    score?: (closed: ClosedWindow[]) => Promise<AnomalyRow[]>,
+  ): Promise<BatchOutcome>;
   /** The rows a committed batch changed (latest versions), for sinks and for recovery. */
   readBatch(workerId: string, seq: number): Promise<CommittedBatch | undefined>;
 }

@@ -45,6 +45,8 @@ export interface PipelineOptions {
 
 export interface BatchSummary extends BatchOutcome {
   seq: number;
+  /** Invalid records and source rejects of this batch (also in `dead_letters`), for `crime-dead-letter`. */
+  rejected: DeadLetter[];
   messages: number;
   filtered: number;
   invalid: number;
@@ -53,16 +55,31 @@ export interface BatchSummary extends BatchOutcome {
 }
 
 const processed = counter('crimepulse_pipeline_events_total', 'Events by outcome', ['source', 'outcome']);
-const deadLetters = counter('crimepulse_pipeline_dead_letters_total', 'Invalid records and source rejects', ['source']);
-const commitSeconds = histogram('crimepulse_pipeline_batch_commit_seconds', 'Store transaction time per batch', [], [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5]);
+const deadLetters = counter('crimepulse_pipeline_dead_letters_total', 'Invalid records and source rejects', [
+  'source',
+]);
+const commitSeconds = histogram(
+  'crimepulse_pipeline_batch_commit_seconds',
+  'Store transaction time per batch',
+  [],
+  [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+);
 const latencySeconds = histogram(
   'crimepulse_pipeline_latency_seconds',
   'ingestedAt to committed, per event',
   ['source'],
   [0.01, 0.05, 0.1, 0.5, 1, 5, 10, 30, 60, 300, 3600],
 );
-const watermarkGauge = gauge('crimepulse_pipeline_watermark_seconds', 'Event-time watermark per source (epoch s)', ['source']);
-const sinkErrors = counter('crimepulse_pipeline_sink_errors_total', 'Sink writes that failed (recovered from the store later)', ['sink']);
+const watermarkGauge = gauge(
+  'crimepulse_pipeline_watermark_seconds',
+  'Event-time watermark per source (epoch s)',
+  ['source'],
+);
+const sinkErrors = counter(
+  'crimepulse_pipeline_sink_errors_total',
+  'Sink writes that failed (recovered from the store later)',
+  ['sink'],
+);
 
 /** Runs until the signal aborts or the bus ends the consumer; resolves after closing the consumer. */
 export async function runPipeline(options: PipelineOptions): Promise<void> {
@@ -74,7 +91,11 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
   for (const [source, wm] of Object.entries(await store.watermarks())) watermarks.restore(source, wm);
   let seq = await store.lastBatchSeq(workerId);
   const startAt = bus.capabilities.seek
-    ? (await store.busOffsets(groupId)).map((o) => ({ topic: o.topic, partition: o.partition, offset: o.nextOffset }))
+    ? (await store.busOffsets(groupId)).map((o) => ({
+        topic: o.topic,
+        partition: o.partition,
+        offset: o.nextOffset,
+      }))
     : [];
   const consumer = await bus.consumer({
     groupId,
@@ -86,7 +107,8 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
   log.info({ resumeFromSeq: seq, startAt }, 'pipeline started');
   const assigner = new WindowAssigner();
   const regions = config.regions && config.regions.length > 0 ? new Set(config.regions) : undefined;
-  const categories = config.categories && config.categories.length > 0 ? new Set(config.categories) : undefined;
+  const categories =
+    config.categories && config.categories.length > 0 ? new Set(config.categories) : undefined;
   const scorer = options.scorer;
   try {
     for await (const batch of consumer.batches(signal)) {
@@ -114,12 +136,22 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
       const msg = IncidentMessage.safeParse(m.value);
       if (!msg.success) {
         invalid++;
-        dead.push({ source: sourceOfKey(m.key), reason: `invalid message: ${msg.error.issues[0]?.message ?? 'unknown'}`, payload: m.value, ...where });
+        dead.push({
+          source: sourceOfKey(m.key),
+          reason: `invalid message: ${msg.error.issues[0]?.message ?? 'unknown'}`,
+          payload: m.value,
+          ...where,
+        });
         continue;
       }
       const v = msg.data;
       if (v.kind === 'state') {
-        cursors.set(`${v.source}\u0000${v.stream}`, { source: v.source, stream: v.stream, cursor: v.cursor, recordCount: v.recordCount });
+        cursors.set(`${v.source}\u0000${v.stream}`, {
+          source: v.source,
+          stream: v.stream,
+          cursor: v.cursor,
+          recordCount: v.recordCount,
+        });
         continue;
       }
       if (v.kind === 'reject') {
@@ -148,7 +180,12 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
         windows = assigner.assignEvent(e);
       } catch (err) {
         invalid++;
-        dead.push({ source: e.source, reason: `cannot place event in time: ${(err as Error).message}`, payload: v.event, ...where });
+        dead.push({
+          source: e.source,
+          reason: `cannot place event in time: ${(err as Error).message}`,
+          payload: v.event,
+          ...where,
+        });
         continue;
       }
       const watermarkMs = watermarks.get(e.source).watermarkMs;
@@ -156,7 +193,9 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
       staged.push({ event: e, windows, lateness, watermarkMs });
     }
     const last = batch.messages[batch.messages.length - 1];
-    const positions: Position[] = last ? [{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }] : [];
+    const positions: Position[] = last
+      ? [{ topic: batch.topic, partition: batch.partition, offset: (BigInt(last.offset) + 1n).toString() }]
+      : [];
     const t0 = performance.now();
     const outcome = await store.commitBatch(
       {
@@ -165,7 +204,12 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
         events: staged,
         deadLetters: dead,
         cursors: [...cursors.values()],
-        offsets: positions.map((p) => ({ groupId, topic: p.topic, partition: p.partition, nextOffset: p.offset })),
+        offsets: positions.map((p) => ({
+          groupId,
+          topic: p.topic,
+          partition: p.partition,
+          nextOffset: p.offset,
+        })),
         watermarks: watermarks.entries(),
       },
       scorer ? (closed) => scorer.scoreClosed(closed) : undefined,
@@ -173,12 +217,26 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
     const commitMs = performance.now() - t0;
     commitSeconds.observe(commitMs / 1000);
     const now = Date.now();
-    for (const s of staged) latencySeconds.observe({ source: s.event.source }, Math.max(0, now - Date.parse(s.event.ingestedAt)) / 1000);
-    return { ...outcome, seq: batchSeq, messages: batch.messages.length, filtered, invalid, commitMs, positions };
+    for (const s of staged)
+      latencySeconds.observe(
+        { source: s.event.source },
+        Math.max(0, now - Date.parse(s.event.ingestedAt)) / 1000,
+      );
+    return {
+      ...outcome,
+      seq: batchSeq,
+      rejected: dead,
+      messages: batch.messages.length,
+      filtered,
+      invalid,
+      commitMs,
+      positions,
+    };
   }
 
   async function afterCommit(s: BatchSummary): Promise<void> {
-    for (const [source, n] of Object.entries(s.appliedBySource)) processed.inc({ source, outcome: 'applied' }, n);
+    for (const [source, n] of Object.entries(s.appliedBySource))
+      processed.inc({ source, outcome: 'applied' }, n);
     if (s.duplicates) processed.inc({ source: 'all', outcome: 'duplicate' }, s.duplicates);
     if (s.updated) processed.inc({ source: 'all', outcome: 'updated' }, s.updated);
     if (s.lateApplied) processed.inc({ source: 'all', outcome: 'late-updated' }, s.lateApplied);
@@ -197,7 +255,10 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
             await sink.write(committed);
           } catch (err) {
             sinkErrors.inc({ sink: sink.name });
-            log.error({ err, sink: sink.name, seq: s.seq }, 'sink write failed; it catches up from the store');
+            log.error(
+              { err, sink: sink.name, seq: s.seq },
+              'sink write failed; it catches up from the store',
+            );
           }
         }
       }
@@ -211,10 +272,20 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
         );
       }
     } catch (err) {
-      log.error({ err, count: s.anomalies.length }, 'publishing anomalies failed; they are in the anomalies table');
+      log.error(
+        { err, count: s.anomalies.length },
+        'publishing anomalies failed; they are in the anomalies table',
+      );
     }
     log.debug(
-      { seq: s.seq, messages: s.messages, inserted: s.inserted, updated: s.updated, duplicates: s.duplicates, commitMs: Math.round(s.commitMs) },
+      {
+        seq: s.seq,
+        messages: s.messages,
+        inserted: s.inserted,
+        updated: s.updated,
+        duplicates: s.duplicates,
+        commitMs: Math.round(s.commitMs),
+      },
       'batch committed',
     );
   }

@@ -52,7 +52,9 @@ export const AnomalyRow = z.object({
 export type AnomalyRow = z.infer<typeof AnomalyRow>;
 
 /** The id of an anomaly: one per window, series and model version. */
-export function anomalyId(a: Pick<AnomalyRow, 'modelVersion' | 'granularity' | 'source' | 'areaId' | 'category' | 'windowStart'>): string {
+export function anomalyId(
+  a: Pick<AnomalyRow, 'modelVersion' | 'granularity' | 'source' | 'areaId' | 'category' | 'windowStart'>,
+): string {
   return `${a.modelVersion}|${a.granularity}|${a.source}|${a.areaId}|${a.category}|${a.windowStart}`;
 }
 

@@ -35,14 +35,20 @@ export class Watermarks {
   }
 
   get(source: string): SourceWatermark {
-    return this.state.get(source) ?? { maxOccurredMs: Number.NEGATIVE_INFINITY, watermarkMs: Number.NEGATIVE_INFINITY };
+    return (
+      this.state.get(source) ?? {
+        maxOccurredMs: Number.NEGATIVE_INFINITY,
+        watermarkMs: Number.NEGATIVE_INFINITY,
+      }
+    );
   }
 
   /** Classifies an event against the current watermark, then advances the watermark with it. */
   observe(source: string, occurredMs: number, windowEndMs: number): Lateness {
     const cur = this.get(source);
     let verdict: Lateness = 'on-time';
-    if (windowEndMs <= cur.watermarkMs) verdict = windowEndMs + this.allowedLatenessMs > cur.watermarkMs ? 'late' : 'too-late';
+    if (windowEndMs <= cur.watermarkMs)
+      verdict = windowEndMs + this.allowedLatenessMs > cur.watermarkMs ? 'late' : 'too-late';
     if (occurredMs > cur.maxOccurredMs) {
       const wm = Math.max(cur.watermarkMs, occurredMs - this.lagMs(source));
       this.state.set(source, { maxOccurredMs: occurredMs, watermarkMs: wm });

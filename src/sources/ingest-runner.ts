@@ -56,9 +56,17 @@ export interface IngestOptions {
   onPublished?: (source: string, messages: IncidentMessage[]) => Promise<void> | void;
 }
 
-const published = counter('crimepulse_ingest_events_total', 'Events published to crime-incidents', ['source', 'mode']);
-const rejected = counter('crimepulse_ingest_rejected_total', 'Rows rejected by normalisers (dead letters)', ['source']);
-const sourceErrors = counter('crimepulse_ingest_errors_total', 'Source passes that failed', ['source', 'kind']);
+const published = counter('crimepulse_ingest_events_total', 'Events published to crime-incidents', [
+  'source',
+  'mode',
+]);
+const rejected = counter('crimepulse_ingest_rejected_total', 'Rows rejected by normalisers (dead letters)', [
+  'source',
+]);
+const sourceErrors = counter('crimepulse_ingest_errors_total', 'Source passes that failed', [
+  'source',
+  'kind',
+]);
 
 /** Decides live or replay for one source. */
 export async function chooseMode(
@@ -71,7 +79,9 @@ export async function chooseMode(
   if (mode === 'live') return { mode: 'live', reason: 'CRIMEPULSE_MODE=live' };
   try {
     const res = await entry.live.source.check(entry.live.config, AbortSignal.timeout(timeoutMs));
-    return res.ok ? { mode: 'live', reason: `probe ok: ${res.message}` } : { mode: 'replay', reason: `probe failed: ${res.message}` };
+    return res.ok
+      ? { mode: 'live', reason: `probe ok: ${res.message}` }
+      : { mode: 'replay', reason: `probe failed: ${res.message}` };
   } catch (err) {
     return { mode: 'replay', reason: `probe failed: ${(err as Error).message}` };
   }
@@ -107,7 +117,10 @@ async function runOne(entry: SourceEntry, options: IngestOptions): Promise<void>
     try {
       for await (const m of messages) await publisher.push(m);
       await publisher.flush();
-      log.info({ events: publisher.events, rejected: publisher.rejected }, `source ${entry.id}: replay complete`);
+      log.info(
+        { events: publisher.events, rejected: publisher.rejected },
+        `source ${entry.id}: replay complete`,
+      );
     } catch (err) {
       if (!options.signal.aborted) {
         sourceErrors.inc({ source: entry.id, kind: 'replay' });
@@ -162,7 +175,10 @@ class Publisher {
         this.events++;
         break;
       case 'reject':
-        this.#add({ kind: 'reject', source: m.source, reason: m.reason, payload: m.payload }, `${this.source}:reject`);
+        this.#add(
+          { kind: 'reject', source: m.source, reason: m.reason, payload: m.payload },
+          `${this.source}:reject`,
+        );
         this.rejected++;
         break;
       case 'state':

@@ -12,8 +12,9 @@
  * stall a demo for hours; `backfillFraction` plays the first part of the file at full speed, so a system
  * starting empty has history at once and then a live tail.
  */
-import { setTimeout as sleep } from 'node:timers/promises';
+
 import { basename } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { CrimeEvent } from '../core/crime-event.js';
 import type { NormaliseResult, RawRow, RowNormaliser } from './normalise.js';
 import type { RecordedFileOptions } from './recorded-file.js';
@@ -59,7 +60,9 @@ export function replayStream(files: ReplayFile[]): string {
 }
 
 /** Loads, normalises and orders the files; exported for tests and benchmarks. */
-export async function loadReplayItems(options: Pick<ReplayOptions, 'files' | 'normaliser' | 'now'>): Promise<Item[]> {
+export async function loadReplayItems(
+  options: Pick<ReplayOptions, 'files' | 'normaliser' | 'now'>,
+): Promise<Item[]> {
   const items: Item[] = [];
   const ingestedAt = (options.now?.() ?? new Date()).toISOString();
   let order = 0;
@@ -130,7 +133,12 @@ export async function* replayFiles(options: ReplayOptions): AsyncGenerator<Sourc
       if (!newest || ev.occurredAt > newest) newest = ev.occurredAt;
       yield { kind: 'record', event: ev };
     } else {
-      yield { kind: 'reject', source: options.source, reason: item.result.reason, payload: item.result.payload };
+      yield {
+        kind: 'reject',
+        source: options.source,
+        reason: item.result.reason,
+        payload: item.result.payload,
+      };
     }
     sinceState++;
     if (sinceState >= stateEvery) {

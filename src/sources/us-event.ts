@@ -42,8 +42,7 @@ export function parseClock(text: string): [number, number, number] | undefined {
     h = Number(v.slice(0, 2));
     m = Number(v.slice(2));
   } else return undefined;
-  // 24:00 appears in some exports for end of day; it is a real time only as next-day midnight, and we
-  // cannot tell, so it is malformed here.
+  // 24:00 ("end of day") is handled by the caller as a placeholder; here it is malformed.
   if (h > 23 || m > 59 || sec > 59) return undefined;
   return [h, m, sec];
 }
@@ -69,6 +68,9 @@ export function occurrence(
   if (options.dateOnly) {
     hasTime = false;
   } else if (clock === null) {
+    placeholder = true;
+  } else if (clock !== undefined && /^24:?00(:?00)?$/.test(clock.trim())) {
+    // NYPD's historic complaints have a few `24:00:00` times: "end of day", i.e. time unknown.
     placeholder = true;
   } else if (clock !== undefined) {
     const c = parseClock(clock);

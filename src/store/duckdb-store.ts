@@ -14,7 +14,12 @@
  */
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { type DuckDBAppender, type DuckDBConnection, DuckDBInstance, type DuckDBValue } from '@duckdb/node-api';
+import {
+  type DuckDBAppender,
+  type DuckDBConnection,
+  DuckDBInstance,
+  type DuckDBValue,
+} from '@duckdb/node-api';
 import { StoreError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
 import type { BatchInput, BatchOutcome, OffsetUpdate, PipelineStore } from '../pipeline/pipeline-store.js';
@@ -22,8 +27,8 @@ import { type AnomalyRow, anomalyId, type ClosedWindow } from '../pipeline/score
 import type { CommittedBatch, WindowRow } from '../pipeline/sink.js';
 import type { SourceWatermark } from '../pipeline/watermark.js';
 import type { Cursor } from '../sources/source.js';
-import { MIGRATIONS } from './schema.js';
 import { rowToAnomaly, rowToEvent, rowToWindow, tsToIso } from './rows.js';
+import { MIGRATIONS } from './schema.js';
 
 export interface Store extends PipelineStore {
   readonly path: string;
@@ -106,19 +111,19 @@ function touchedSql(g: 'hour' | 'day' | 'month'): string {
   }[g];
   return `CREATE OR REPLACE TEMP TABLE ${WINDOW_TABLES[g].touched} AS
     SELECT DISTINCT source, area_id, category, ${spec.newStart} AS window_start, ${spec.newEnd} AS window_end, ${spec.newLabel} AS local_label
-    FROM batch_actions WHERE applied AND ${spec.newNotNull}
+    FROM batch_rows WHERE applied AND ${spec.newNotNull}
     UNION
     SELECT DISTINCT old_source, old_area_id, old_category, ${spec.oldStart}, ${spec.oldEnd}, ${spec.oldLabel}
-    FROM batch_actions WHERE applied AND action = 'update' AND ${spec.oldNotNull}`;
+    FROM batch_rows WHERE applied AND action = 'update' AND ${spec.oldNotNull}`;
 }
 
 function recomputeSql(g: 'hour' | 'day' | 'month'): string {
   const { table, touched, key } = WINDOW_TABLES[g];
   return `INSERT INTO ${table} (source, area_id, category, window_start, window_end, local_label, event_count, incident_count,
-      arrest_count, domestic_count, arrest_known, domestic_known, closed, worker_id, batch_seq)
+      arrest_count, domestic_count, arrest_known, domestic_known, worker_id, batch_seq)
     SELECT t.source, t.area_id, t.category, t.window_start, t.window_end, t.local_label,
       count(e.id), count(DISTINCT e.incident_key), count(e.id) FILTER (WHERE e.arrest), count(e.id) FILTER (WHERE e.domestic),
-      count(e.arrest), count(e.domestic), false, $worker, $seq
+      count(e.arrest), count(e.domestic), $worker, $seq
     FROM ${touched} t
     LEFT JOIN events e ON e.source = t.source AND e.area_id = t.area_id AND e.category = t.category AND e.${key} = t.window_start
     GROUP BY t.source, t.area_id, t.category, t.window_start, t.window_end, t.local_label
@@ -129,11 +134,13 @@ function recomputeSql(g: 'hour' | 'day' | 'month'): string {
 }
 
 function closeSql(g: 'hour' | 'day' | 'month'): string {
-  return `UPDATE ${WINDOW_TABLES[g].table} AS w SET closed = true
-    FROM watermarks m
-    WHERE w.source = m.source AND NOT w.closed AND w.window_end <= m.watermark
-    RETURNING w.source, w.area_id, w.category, CAST(w.window_start AS VARCHAR) AS window_start, CAST(w.window_end AS VARCHAR) AS window_end,
-      w.event_count, w.incident_count, w.arrest_count, w.domestic_count`;
+  // Closed = window end ≤ its source's watermark. Watermarks only grow, so the windows that closed in
+  // this batch are those between the previous and the new watermark: a select, never a table update.
+  return `SELECT w.source, w.area_id, w.category, CAST(w.window_start AS VARCHAR) AS window_start, CAST(w.window_end AS VARCHAR) AS window_end,
+      w.event_count, w.incident_count, w.arrest_count, w.domestic_count
+    FROM ${WINDOW_TABLES[g].table} w JOIN watermarks m ON m.source = w.source LEFT JOIN wm_prev p ON p.source = w.source
+    WHERE w.window_end <= m.watermark AND (p.watermark IS NULL OR w.window_end > p.watermark)
+    ORDER BY w.source, w.area_id, w.category, w.window_start`;
 }
 
 /** Opens (creating if needed) the store file and applies pending migrations. */
@@ -152,7 +159,10 @@ export async function openStore(path: string, log: Logger): Promise<Store> {
         { cause: err, details: { path } },
       );
     }
-    throw new StoreError('CP_ERR_STORE_QUERY', `cannot open the store file ${path}: ${message}`, { cause: err, details: { path } });
+    throw new StoreError('CP_ERR_STORE_QUERY', `cannot open the store file ${path}: ${message}`, {
+      cause: err,
+      details: { path },
+    });
   }
   const writer = await instance.connect();
   const reader = await instance.connect();
@@ -164,7 +174,9 @@ export async function openStore(path: string, log: Logger): Promise<Store> {
 }
 
 async function migrate(conn: DuckDBConnection, log: Logger): Promise<void> {
-  await conn.run(`CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`);
+  await conn.run(
+    `CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMP NOT NULL)`,
+  );
   const done = await conn.runAndReadAll('SELECT version FROM schema_migrations');
   const applied = new Set(done.getRowObjectsJS().map((r) => Number(r.version)));
   for (const m of MIGRATIONS) {
@@ -172,12 +184,19 @@ async function migrate(conn: DuckDBConnection, log: Logger): Promise<void> {
     await conn.run('BEGIN TRANSACTION');
     try {
       for (const sql of m.statements) await conn.run(sql);
-      await conn.run('INSERT INTO schema_migrations VALUES ($v, $n, now()::TIMESTAMP)', { v: m.version, n: m.name });
+      await conn.run('INSERT INTO schema_migrations VALUES ($v, $n, now()::TIMESTAMP)', {
+        v: m.version,
+        n: m.name,
+      });
       await conn.run('COMMIT');
       log.info({ version: m.version, name: m.name }, 'store migration applied');
     } catch (err) {
       await conn.run('ROLLBACK');
-      throw new StoreError('CP_ERR_STORE_QUERY', `migration ${m.version} (${m.name}) failed: ${(err as Error).message}`, { cause: err });
+      throw new StoreError(
+        'CP_ERR_STORE_QUERY',
+        `migration ${m.version} (${m.name}) failed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 }
@@ -238,24 +257,38 @@ class DuckDBStore implements Store {
       'SELECT source, epoch_ms(max_occurred_at) AS m, epoch_ms(watermark) AS w FROM watermarks',
     );
     const out: Record<string, SourceWatermark> = {};
-    for (const row of r.getRowObjectsJS()) out[String(row.source)] = { maxOccurredMs: Number(row.m), watermarkMs: Number(row.w) };
+    for (const row of r.getRowObjectsJS())
+      out[String(row.source)] = { maxOccurredMs: Number(row.m), watermarkMs: Number(row.w) };
     return out;
   }
 
   async busOffsets(groupId: string): Promise<OffsetUpdate[]> {
-    const r = await this.reader.runAndReadAll('SELECT topic, "partition", next_offset FROM bus_offsets WHERE "group" = $g ORDER BY topic, "partition"', {
-      g: groupId,
-    });
-    return r.getRowObjectsJS().map((row) => ({ groupId, topic: String(row.topic), partition: Number(row.partition), nextOffset: String(row.next_offset) }));
+    const r = await this.reader.runAndReadAll(
+      'SELECT topic, "partition", next_offset FROM bus_offsets WHERE "group" = $g ORDER BY topic, "partition"',
+      {
+        g: groupId,
+      },
+    );
+    return r.getRowObjectsJS().map((row) => ({
+      groupId,
+      topic: String(row.topic),
+      partition: Number(row.partition),
+      nextOffset: String(row.next_offset),
+    }));
   }
 
   async lastBatchSeq(workerId: string): Promise<number> {
-    const r = await this.reader.runAndReadAll('SELECT coalesce(max(seq), 0) AS s FROM pipeline_batches WHERE worker_id = $w', { w: workerId });
+    const r = await this.reader.runAndReadAll(
+      'SELECT coalesce(max(seq), 0) AS s FROM pipeline_batches WHERE worker_id = $w',
+      { w: workerId },
+    );
     return Number(r.getRowObjectsJS()[0]?.s ?? 0);
   }
 
   async cursors(): Promise<Record<string, Record<string, Cursor>>> {
-    const r = await this.reader.runAndReadAll('SELECT source, stream, CAST(cursor AS VARCHAR) AS cursor FROM source_cursors');
+    const r = await this.reader.runAndReadAll(
+      'SELECT source, stream, CAST(cursor AS VARCHAR) AS cursor FROM source_cursors',
+    );
     const out: Record<string, Record<string, Cursor>> = {};
     for (const row of r.getRowObjectsJS()) {
       const source = String(row.source);
@@ -265,7 +298,10 @@ class DuckDBStore implements Store {
     return out;
   }
 
-  commitBatch(input: BatchInput, score?: (closed: ClosedWindow[]) => Promise<AnomalyRow[]>): Promise<BatchOutcome> {
+  commitBatch(
+    input: BatchInput,
+    score?: (closed: ClosedWindow[]) => Promise<AnomalyRow[]>,
+  ): Promise<BatchOutcome> {
     return this.exclusive(() => this.commitBatchNow(input, score));
   }
 
@@ -381,7 +417,10 @@ class DuckDBStore implements Store {
     }
   }
 
-  private async commitBatchNow(input: BatchInput, score?: (closed: ClosedWindow[]) => Promise<AnomalyRow[]>): Promise<BatchOutcome> {
+  private async commitBatchNow(
+    input: BatchInput,
+    score?: (closed: ClosedWindow[]) => Promise<AnomalyRow[]>,
+  ): Promise<BatchOutcome> {
     const c = this.writer;
     const p = { worker: input.workerId, seq: input.seq };
     // Staging tables are temporary and outside the transaction's meaning: they only carry input.
@@ -392,10 +431,10 @@ class DuckDBStore implements Store {
       // Dedup inside the batch (newest updatedAt, then the later arrival), then against the store.
       await c.run(`CREATE OR REPLACE TEMP TABLE batch_actions AS
         WITH s AS (
-          SELECT * FROM stage_events
+          SELECT ord, id, updated_ms, lateness FROM stage_events
           QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_ms DESC NULLS LAST, ord DESC) = 1
         ), j AS (
-          SELECT s.*,
+          SELECT s.ord, s.lateness,
             CASE WHEN e.id IS NULL THEN 'insert'
                  WHEN s.updated_ms IS NOT NULL AND (e.updated_at IS NULL OR ${ts('s.updated_ms')} > e.updated_at) THEN 'update'
                  ELSE 'duplicate' END AS action,
@@ -404,7 +443,11 @@ class DuckDBStore implements Store {
             e.local_hour AS old_local_hour, e.month_start AS old_month_start, e.month_end AS old_month_end, e.local_month AS old_local_month
           FROM s LEFT JOIN events e ON e.id = s.id
         )
-        SELECT *, action <> 'duplicate' AND lateness <> 'too-late' AS applied FROM j`);
+        SELECT j.*, j.action <> 'duplicate' AND j.lateness <> 'too-late' AS applied FROM j`);
+      await c.run(`CREATE OR REPLACE TEMP TABLE batch_rows AS
+        SELECT s.*, b.action, b.applied, b.old_source, b.old_area_id, b.old_category, b.old_hour_start, b.old_day_start, b.old_day_end,
+          b.old_local_day, b.old_local_hour, b.old_month_start, b.old_month_end, b.old_local_month
+        FROM batch_actions b JOIN stage_events s USING (ord) WHERE b.action <> 'duplicate'`);
       const counts = await c.runAndReadAll(`SELECT
           (SELECT count(*) FROM stage_events) AS staged,
           count(*) AS distinct_ids,
@@ -414,24 +457,36 @@ class DuckDBStore implements Store {
           count(*) FILTER (WHERE applied AND lateness = 'late') AS late_applied,
           count(*) FILTER (WHERE action <> 'duplicate' AND lateness = 'too-late') AS side_output
         FROM batch_actions`);
+      const bySource = await c.runAndReadAll(
+        'SELECT source, count(*) AS n FROM batch_rows WHERE applied GROUP BY source',
+      );
       const k = counts.getRowObjectsJS()[0] ?? {};
-      const bySource = await c.runAndReadAll('SELECT source, count(*) AS n FROM batch_actions WHERE applied GROUP BY source');
 
       await c.run(
         `INSERT INTO late_events
         SELECT id, source, ${ts('occurred_ms')}, ${ts('watermark_ms')}, CAST(watermark_ms - occurred_ms AS BIGINT), event_json, now()::TIMESTAMP, $seq
-        FROM batch_actions WHERE action <> 'duplicate' AND lateness = 'too-late'
+        FROM batch_rows WHERE lateness = 'too-late'
         ON CONFLICT (id) DO NOTHING`,
         { seq: input.seq },
       );
       for (const g of ['hour', 'day', 'month'] as const) await c.run(touchedSql(g));
+      // New ids: a plain bulk insert; updates (rare) replace by primary key.
+      await c.run(
+        `INSERT INTO events
+        SELECT id, source, source_key, incident_key, ${ts('occurred_ms')}, time_zone, time_precision, time_flags,
+          ${ts('reported_ms')}, ${ts('updated_ms')}, ${ts('ingested_ms')}, category, subcategory, source_type, source_code, lat, lon,
+          location_status, area_id, area, attributes, arrest, domestic, ${ts('hour_ms')}, ${ts('day_ms')}, ${ts('day_end_ms')},
+          CAST(local_day AS DATE), ${ts('month_ms')}, ${ts('month_end_ms')}, local_month, local_hour, local_dow, $worker, $seq
+        FROM batch_rows WHERE applied AND action = 'insert'`,
+        p,
+      );
       await c.run(
         `INSERT OR REPLACE INTO events
         SELECT id, source, source_key, incident_key, ${ts('occurred_ms')}, time_zone, time_precision, time_flags,
           ${ts('reported_ms')}, ${ts('updated_ms')}, ${ts('ingested_ms')}, category, subcategory, source_type, source_code, lat, lon,
           location_status, area_id, area, attributes, arrest, domestic, ${ts('hour_ms')}, ${ts('day_ms')}, ${ts('day_end_ms')},
           CAST(local_day AS DATE), ${ts('month_ms')}, ${ts('month_end_ms')}, local_month, local_hour, local_dow, $worker, $seq
-        FROM batch_actions WHERE applied`,
+        FROM batch_rows WHERE applied AND action = 'update'`,
         p,
       );
       let windowsChanged = 0;
@@ -447,16 +502,21 @@ class DuckDBStore implements Store {
         ON CONFLICT (source, payload_hash) DO NOTHING`,
         { seq: input.seq },
       );
+      await c.run('CREATE OR REPLACE TEMP TABLE wm_prev AS SELECT source, watermark FROM watermarks');
       for (const [source, wm] of input.watermarks) {
         if (!Number.isFinite(wm.maxOccurredMs)) continue;
         await c.run(
           `INSERT INTO watermarks VALUES ($s, ${ts('$m')}, ${ts('$w')}, now()::TIMESTAMP)
           ON CONFLICT (source) DO UPDATE SET max_occurred_at = greatest(watermarks.max_occurred_at, excluded.max_occurred_at),
             watermark = greatest(watermarks.watermark, excluded.watermark), updated_at = excluded.updated_at`,
-          { s: source, m: wm.maxOccurredMs, w: Number.isFinite(wm.watermarkMs) ? wm.watermarkMs : wm.maxOccurredMs },
+          {
+            s: source,
+            m: wm.maxOccurredMs,
+            w: Number.isFinite(wm.watermarkMs) ? wm.watermarkMs : wm.maxOccurredMs,
+          },
         );
       }
-      // Windows closed by the watermark, handed to the scorer once (the flag commits with the anomalies).
+      // Windows closed by this batch's watermark advance, handed to the scorer once (with the anomalies in this transaction).
       const closed: ClosedWindow[] = [];
       for (const g of ['hour', 'day', 'month'] as const) {
         const r = await c.runAndReadAll(closeSql(g));
@@ -531,7 +591,11 @@ class DuckDBStore implements Store {
       } catch {
         // The transaction may already be aborted; the original error is the one to report.
       }
-      throw new StoreError('CP_ERR_STORE_QUERY', `batch ${input.workerId}/${input.seq} failed: ${(err as Error).message}`, { cause: err });
+      throw new StoreError(
+        'CP_ERR_STORE_QUERY',
+        `batch ${input.workerId}/${input.seq} failed: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 
@@ -543,7 +607,10 @@ class DuckDBStore implements Store {
     );
     const head = b.getRowObjectsJS()[0];
     if (!head) return undefined;
-    const ev = await this.reader.runAndReadAll(`${EVENT_SELECT} WHERE worker_id = $w AND batch_seq = $s ORDER BY occurred_at, id`, q);
+    const ev = await this.reader.runAndReadAll(
+      `${EVENT_SELECT} WHERE worker_id = $w AND batch_seq = $s ORDER BY occurred_at, id`,
+      q,
+    );
     const windows: WindowRow[] = [];
     for (const g of ['hour', 'day', 'month'] as const) {
       const r = await this.reader.runAndReadAll(
@@ -552,7 +619,10 @@ class DuckDBStore implements Store {
       );
       for (const row of r.getRowObjectsJS()) windows.push(rowToWindow(g, row));
     }
-    const an = await this.reader.runAndReadAll(`${ANOMALY_SELECT} WHERE worker_id = $w AND batch_seq = $s ORDER BY id`, q);
+    const an = await this.reader.runAndReadAll(
+      `${ANOMALY_SELECT} WHERE worker_id = $w AND batch_seq = $s ORDER BY id`,
+      q,
+    );
     return {
       workerId,
       seq,
@@ -564,10 +634,13 @@ class DuckDBStore implements Store {
   }
 
   async *batchesSince(workerId: string, afterSeq: number): AsyncIterable<CommittedBatch> {
-    const r = await this.reader.runAndReadAll('SELECT seq FROM pipeline_batches WHERE worker_id = $w AND seq > $s ORDER BY seq', {
-      w: workerId,
-      s: afterSeq,
-    });
+    const r = await this.reader.runAndReadAll(
+      'SELECT seq FROM pipeline_batches WHERE worker_id = $w AND seq > $s ORDER BY seq',
+      {
+        w: workerId,
+        s: afterSeq,
+      },
+    );
     for (const row of r.getRowObjectsJS()) {
       const b = await this.readBatch(workerId, Number(row.seq));
       if (b) yield b;
@@ -613,7 +686,8 @@ export const EVENT_SELECT = `SELECT id, source, source_key, incident_key, CAST(o
 
 export function windowSelect(table: string): string {
   return `SELECT source, area_id, category, CAST(window_start AS VARCHAR) AS window_start, CAST(window_end AS VARCHAR) AS window_end, local_label,
-    event_count, incident_count, arrest_count, domestic_count, arrest_known, domestic_known, closed, batch_seq FROM ${table}`;
+    event_count, incident_count, arrest_count, domestic_count, arrest_known, domestic_known,
+    coalesce(window_end <= (SELECT m.watermark FROM watermarks m WHERE m.source = w.source), false) AS closed, batch_seq FROM ${table} w`;
 }
 
 export const ANOMALY_SELECT = `SELECT id, granularity, source, area_id, category, CAST(window_start AS VARCHAR) AS window_start,

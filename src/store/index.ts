@@ -1,4 +1,4 @@
 /** Public surface of the store stage. */
 export { openStore, type Store } from './duckdb-store.js';
-export { MIGRATIONS, type Migration } from './schema.js';
 export * from './queries/index.js';
+export { MIGRATIONS, type Migration } from './schema.js';

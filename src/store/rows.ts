@@ -12,7 +12,9 @@ import type { WindowRow } from '../pipeline/sink.js';
 export function tsToIso(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   const s = String(v);
-  return new Date(Date.parse(`${s.replace(' ', 'T')}${/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z'}`)).toISOString();
+  return new Date(
+    Date.parse(`${s.replace(' ', 'T')}${/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z'}`),
+  ).toISOString();
 }
 
 const Num = z.union([z.number(), z.bigint()]).transform((v) => Number(v));

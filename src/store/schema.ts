@@ -27,7 +27,6 @@ CREATE TABLE ${name} (
   domestic_count BIGINT NOT NULL,
   arrest_known BIGINT NOT NULL,
   domestic_known BIGINT NOT NULL,
-  closed BOOLEAN NOT NULL DEFAULT false,
   worker_id VARCHAR NOT NULL,
   batch_seq BIGINT NOT NULL,
   PRIMARY KEY (source, area_id, category, window_start)

@@ -64,6 +64,18 @@ describe('in-process bus', () => {
     await bus.close();
   });
 
+  it('gives a member only the partitions of the topics it subscribed to', async () => {
+    const bus = createInProcessBus({ partitions: 2 });
+    const [t1, t2] = [fresh('t1'), fresh('t2')];
+    const groupId = fresh('g');
+    const only1 = await bus.consumer({ groupId, topics: [t1] });
+    const both = await bus.consumer({ groupId, topics: [t1, t2] });
+    await bus.publish(t2, [{ key: 'x', value: 'for-both' }]);
+    expect((await drain(both, 1, { timeoutMs: 5_000, commit: true })).map((m) => m.topic)).toEqual([t2]);
+    expect(Object.keys(await only1.lag()).sort()).toEqual([`${t1}/0`, `${t1}/1`]);
+    await bus.close();
+  });
+
   it('starts a group at the end when fromBeginning is false', async () => {
     const bus = createInProcessBus();
     const topic = fresh('latest');

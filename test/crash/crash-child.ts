@@ -26,7 +26,16 @@ for (let i = start; i < events.length; i += CHUNK) {
   const next = i + part.length;
   await bus.publish(TOPICS.incidents, [
     ...part.map((e) => ({ key: eventKey(e), value: { kind: 'event', event: e } satisfies IncidentMessage })),
-    { key: 'chicago:state', value: { kind: 'state', source: 'chicago', stream: 'replay', cursor: { next }, recordCount: next } satisfies IncidentMessage },
+    {
+      key: 'chicago:state',
+      value: {
+        kind: 'state',
+        source: 'chicago',
+        stream: 'replay',
+        cursor: { next },
+        recordCount: next,
+      } satisfies IncidentMessage,
+    },
   ]);
 }
 bus.seal();

@@ -7,7 +7,8 @@
  * conditional requests (304), and `400 query.soql.no-such-column` for unknown columns.
  *
  * Faults are injected per request, in order: 429 with Retry-After, 503, slow headers or body (for
- * timeouts), truncated JSON, a reset connection, an HTML error page, a repeated (stale) page; and
+ * timeouts), truncated JSON, a reset connection, an HTML error page, a repeated page (the last body
+ * this dataset served, whatever its query; the connector can only detect it after a first page); and
  * upstream changes: a renamed column, appended rows. Every request is recorded with the server's own
  * receive time (`performance.now()`), so tests can check spacing without trusting the client.
  *
@@ -64,7 +65,7 @@ export interface PortalServer {
   requests: PortalRequest[];
   dataset(datasetId: string): PortalDataset;
   inject(fault: PortalFault, options?: InjectOptions): void;
-  /** Drops faults not yet used and the request log. */
+  /** Drops faults not yet used, the request log and the remembered last page. */
   reset(): void;
   /** Upstream renames a column (rows and headers); bumps the dataset version. */
   renameColumn(datasetId: string, from: string, to: string): void;
@@ -385,6 +386,7 @@ export async function startPortalServer(datasets: PortalDataset[]): Promise<Port
     reset() {
       faults.length = 0;
       requests.length = 0;
+      for (const h of held.values()) h.lastBody = undefined;
     },
     renameColumn(id, from, to) {
       const h = get(id);

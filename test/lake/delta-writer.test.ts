@@ -1,15 +1,16 @@
-import { readFile, readdir, rm, stat } from 'node:fs/promises';
+import { readdir, readFile, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { asyncBufferFromFile, parquetReadObjects } from 'hyparquet';
 import { describe, expect, it } from 'vitest';
 import { LakeError } from '../../src/core/errors.js';
 import {
-  type Row,
   activeFiles,
   appendRows,
   createLocalLogStore,
   createTable,
   loadSnapshot,
+  type Row,
   readTable,
   struct,
   upsertRows,
@@ -33,7 +34,11 @@ const SCHEMA = struct(
 );
 const PARTS = ['source', 'day'];
 
-function row(i: number, source = 'chicago', extra: Partial<Record<string, unknown>> = {}): Record<string, unknown> {
+function row(
+  i: number,
+  source = 'chicago',
+  extra: Partial<Record<string, unknown>> = {},
+): Record<string, unknown> {
   return {
     id: `${source}:${i}`,
     source,
@@ -69,19 +74,29 @@ describe('create and append', () => {
     const rows = [row(1), row(2), row(3), row(4, 'la', { x: null, amount: null })];
     const res = await appendRows(table, rows);
     expect(res.version).toBe(1);
-    expect(await readdir(join(table, '_delta_log'))).toEqual(['00000000000000000000.json', '00000000000000000001.json']);
+    expect(await readdir(join(table, '_delta_log'))).toEqual([
+      '00000000000000000000.json',
+      '00000000000000000001.json',
+    ]);
 
     const v0 = await logLines(table, 0);
     expect(v0.find((a) => a.protocol)?.protocol).toEqual({ minReaderVersion: 1, minWriterVersion: 2 });
     const md = v0.find((a) => a.metaData)?.metaData as { schemaString: string; partitionColumns: string[] };
     expect(md.partitionColumns).toEqual(PARTS);
-    expect(JSON.parse(md.schemaString).fields[4]).toEqual({ name: 'at', type: 'timestamp', nullable: true, metadata: {} });
+    expect(JSON.parse(md.schemaString).fields[4]).toEqual({
+      name: 'at',
+      type: 'timestamp',
+      nullable: true,
+      metadata: {},
+    });
 
     const adds = (await logLines(table, 1)).filter((a) => a.add).map((a) => a.add as Record<string, unknown>);
     expect(adds).toHaveLength(4); // (chicago, 3 days) + (la, 1 day)
     const la = adds.find((a) => (a.partitionValues as Record<string, string>).source === 'la');
     expect(la?.partitionValues).toEqual({ source: 'la', day: '2015-02-02' });
-    expect(String(la?.path)).toMatch(/^source=la\/day=2015-02-02\/part-00000-[0-9a-f-]{36}-c000\.snappy\.parquet$/);
+    expect(String(la?.path)).toMatch(
+      /^source=la\/day=2015-02-02\/part-00000-[0-9a-f-]{36}-c000\.snappy\.parquet$/,
+    );
     expect(la?.dataChange).toBe(true);
     expect(la?.size).toBe((await stat(join(table, String(la?.path)))).size);
     const stats = JSON.parse(String(la?.stats));
@@ -118,19 +133,91 @@ describe('create and append', () => {
     expect(cols.at).toContain('MICROS');
     expect(cols.source).toBeUndefined();
     expect(cols.day).toBeUndefined();
+    // hyparquet (independent reader) sees the same instant, to the millisecond it can hold.
+    const [viaHyparquet] = await parquetReadObjects({ file: await asyncBufferFromFile(file?.absPath ?? '') });
+    expect(viaHyparquet?.at).toBeInstanceOf(Date);
+    expect((viaHyparquet as { at: Date }).at.toISOString()).toBe('2015-02-02T01:30:00.123Z');
+    expect(viaHyparquet?.amount).toBe(1.5);
+  });
+
+  it('escapes awkward partition values in directories and add.path, and reads them back exactly', async () => {
+    const table = join(await tempDir(), 'escapes');
+    await createTable(table, {
+      schema: struct({ id: 'long', k: 'string', at: 'timestamp' }),
+      partitionColumns: ['k', 'at'],
+    });
+    const values = ['/%20%f', 'a b:c', 'x=y?z*[1]', '\u{1F608}', null, 'null'];
+    const rows = values.map((k, i) => ({ id: i, k, at: `2024-03-0${i + 1}T10:20:30.000001Z` }));
+    await appendRows(table, rows);
+    const adds = (await logLines(table, 1)).filter((a) => a.add).map((a) => a.add as { path: string });
+    const first = adds.find((a) => a.path.startsWith('k=%252F'));
+    // Directory `k=%2F%2520%25f`, URI-encoded again in add.path (as Spark writes it).
+    expect(first?.path).toMatch(/^k=%252F%252520%2525f\/at=2024-03-01T10%253A20%253A30.000001Z\//);
+    expect(adds.some((a) => a.path.startsWith('k=__HIVE_DEFAULT_PARTITION__/'))).toBe(true);
+    for (const f of await activeFiles(table)) expect((await stat(f.absPath)).isFile()).toBe(true);
+    const back = await readTable(table);
+    expect([...back.rows].sort((a, b) => Number(a.id) - Number(b.id))).toEqual(rows);
+    const pruned = await readTable(table, { filters: [{ column: 'k', op: '=', value: 'a b:c' }] });
+    expect(pruned.files).toHaveLength(1);
+    expect(pruned.rows.map((r) => r.id)).toEqual([1]);
   });
 
   it('rejects rows with unknown or missing required columns, and a re-create with another schema', async () => {
     const table = await newTable();
-    await expect(appendRows(table, [{ ...row(1), extra: 1 }])).rejects.toMatchObject({ code: 'CP_ERR_LAKE_SCHEMA_MISMATCH' });
-    await expect(appendRows(table, [{ ...row(1), id: null }])).rejects.toMatchObject({ code: 'CP_ERR_LAKE_SCHEMA_MISMATCH' });
+    await expect(appendRows(table, [{ ...row(1), extra: 1 }])).rejects.toMatchObject({
+      code: 'CP_ERR_LAKE_SCHEMA_MISMATCH',
+    });
+    await expect(appendRows(table, [{ ...row(1), id: null }])).rejects.toMatchObject({
+      code: 'CP_ERR_LAKE_SCHEMA_MISMATCH',
+    });
     await expect(createTable(table, { schema: struct({ id: 'string' }) })).rejects.toMatchObject({
+      code: 'CP_ERR_LAKE_SCHEMA_MISMATCH',
+    });
+    await expect(
+      createTable(join(table, 'x'), { schema: struct({ 'a b': 'string' }) }),
+    ).rejects.toMatchObject({
+      code: 'CP_ERR_LAKE_SCHEMA_MISMATCH',
+    });
+    await expect(
+      createTable(join(table, 'y'), { schema: struct({ a: 'string', A: 'long' }) }),
+    ).rejects.toMatchObject({
       code: 'CP_ERR_LAKE_SCHEMA_MISMATCH',
     });
     // The same definition again is fine (idempotent create).
     expect((await createTable(table, { schema: SCHEMA, partitionColumns: PARTS })).version).toBe(0);
     // Nothing was committed by the failed appends.
     expect((await loadSnapshot(table)).version).toBe(0);
+  });
+});
+
+describe('schema evolution', () => {
+  it('appending nullable columns commits a new metaData; old files read the new column as null', async () => {
+    const table = await newTable();
+    await appendRows(table, [row(1), row(2)]);
+    const wider = struct(
+      { ...Object.fromEntries(SCHEMA.fields.map((f) => [f.name, f.type])), note: 'string' },
+      { id: false },
+    );
+    const evolved = await createTable(table, { schema: wider, partitionColumns: PARTS });
+    expect(evolved.version).toBe(2);
+    expect(evolved.schema.fields.map((f) => f.name).at(-1)).toBe('note');
+    expect((await logLines(table, 2)).find((a) => a.commitInfo)?.commitInfo?.operation).toBe('ADD COLUMNS');
+    // Idempotent: the same wider definition again commits nothing.
+    expect((await createTable(table, { schema: wider, partitionColumns: PARTS })).version).toBe(2);
+    await appendRows(table, [row(3, 'chicago', { note: 'new' })]);
+    await upsertRows(table, [row(1, 'chicago', { note: 'updated' })], ['id']);
+    const { rows } = await readTable(table);
+    expect(Object.fromEntries(rows.map((r) => [r.id, r.note]))).toEqual({
+      'chicago:1': 'updated',
+      'chicago:2': null,
+      'chicago:3': 'new',
+    });
+    // The schema of version 1 is still the narrow one (time travel).
+    expect((await readTable(table, { version: 1 })).rows[0]).not.toHaveProperty('note');
+    // Dropping or retyping a column is not an evolution the writer does.
+    await expect(createTable(table, { schema: SCHEMA, partitionColumns: PARTS })).rejects.toMatchObject({
+      code: 'CP_ERR_LAKE_SCHEMA_MISMATCH',
+    });
   });
 });
 
@@ -148,6 +235,20 @@ describe('checkpoints and time travel', () => {
     expect(names).toContain('00000000000000000010.checkpoint.parquet');
     const last = JSON.parse(await readFile(join(table, '_delta_log', '_last_checkpoint'), 'utf8'));
     expect(last).toMatchObject({ version: 10, size: 12, numOfAddFiles: 10 });
+
+    // An independent parquet reader (hyparquet, pure JS) reads the checkpoint DuckDB wrote.
+    const ckpt = await parquetReadObjects({
+      file: await asyncBufferFromFile(join(table, '_delta_log', '00000000000000000010.checkpoint.parquet')),
+    });
+    expect(ckpt).toHaveLength(12);
+    const ckptAdds = ckpt
+      .filter((r) => r.add)
+      .map((r) => r.add as { path: string; stats: string; partitionValues: unknown });
+    expect(ckptAdds).toHaveLength(10);
+    expect(ckptAdds.every((a) => JSON.parse(a.stats).numRecords === 1)).toBe(true);
+    expect(ckpt.filter((r) => r.protocol).map((r) => r.protocol)).toEqual([
+      { minReaderVersion: 1, minWriterVersion: 2 },
+    ]);
 
     const withCheckpoint = await readTable(table);
     expect(withCheckpoint.snapshot.checkpointVersion).toBe(10);
@@ -196,7 +297,9 @@ describe('exactly-once and concurrency', () => {
     expect(s.txns.get(txn.appId)?.version).toBe(2);
     expect((await readTable(table)).rows).toHaveLength(2);
     // Another worker's appId is independent.
-    expect((await appendRows(table, [row(3)], { txn: { appId: 'crimepulse-events-w2', version: 1 } })).skipped).toBe(false);
+    expect(
+      (await appendRows(table, [row(3)], { txn: { appId: 'crimepulse-events-w2', version: 1 } })).skipped,
+    ).toBe(false);
   });
 
   it('two writers racing for the same version: one wins, the other retries as the next version', async () => {
@@ -235,7 +338,9 @@ describe('exactly-once and concurrency', () => {
       const s = await loadSnapshot(table);
       await createLocalLogStore().putIfAbsent(
         path,
-        new TextEncoder().encode(`${JSON.stringify({ metaData: { ...s.metadata, configuration: { x: '1' } } })}\n`),
+        new TextEncoder().encode(
+          `${JSON.stringify({ metaData: { ...s.metadata, configuration: { x: '1' } } })}\n`,
+        ),
       );
     });
     const err = await appendRows(table, [row(1)], {}, { logStore: store }).catch((e: unknown) => e);
@@ -249,7 +354,13 @@ describe('exactly-once and concurrency', () => {
     const store = storeWithHook(async () => {
       await upsertRows(table, [row(1, 'chicago', { x: 10 })], ['id']);
     });
-    const res = await upsertRows(table, [row(1, 'chicago', { x: 20 }), row(7)], ['id'], {}, { logStore: store });
+    const res = await upsertRows(
+      table,
+      [row(1, 'chicago', { x: 20 }), row(7)],
+      ['id'],
+      {},
+      { logStore: store },
+    );
     expect(res.attempts).toBe(2);
     const { rows } = await readTable(table);
     expect(rows.filter((r) => r.id === 'chicago:1').map((r) => r.x)).toEqual([20]);
@@ -288,7 +399,13 @@ describe('copy-on-write upsert', () => {
       reached = resolve;
     });
     // The "crash": the commit never happens (put-if-absent never returns).
-    const crashing = { ...createLocalLogStore(), putIfAbsent: () => (reached(), new Promise<boolean>(() => undefined)) };
+    const crashing = {
+      ...createLocalLogStore(),
+      putIfAbsent: () => {
+        reached();
+        return new Promise<boolean>(() => undefined);
+      },
+    };
     void appendRows(table, [row(2)], {}, { logStore: crashing });
     await atCommit;
     const onDisk = (await readdir(table, { recursive: true })).filter((n) => String(n).endsWith('.parquet'));

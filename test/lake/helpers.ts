@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach } from 'vitest';
-import { type LogStore, createLocalLogStore } from '../../src/lake/index.js';
+import { createLocalLogStore, type LogStore } from '../../src/lake/index.js';
 
 /** A fresh temp directory per test, removed afterwards. */
 export function useTempDir(): () => Promise<string> {

@@ -12,7 +12,9 @@ describe('local log store', () => {
     const store = createLocalLogStore();
     const path = join(dir, '_delta_log', '00000000000000000001.json');
     const results = await Promise.all(
-      Array.from({ length: 16 }, (_, i) => store.putIfAbsent(path, new TextEncoder().encode(`writer ${i}\n`))),
+      Array.from({ length: 16 }, (_, i) =>
+        store.putIfAbsent(path, new TextEncoder().encode(`writer ${i}\n`)),
+      ),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
     const winner = results.indexOf(true);

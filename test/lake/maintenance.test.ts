@@ -3,7 +3,17 @@ import { copyFile, readFile, utimes } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { describe, expect, it } from 'vitest';
-import { type Row, activeFiles, appendRows, createTable, loadSnapshot, optimize, readTable, struct, vacuum } from '../../src/lake/index.js';
+import {
+  activeFiles,
+  appendRows,
+  createTable,
+  loadSnapshot,
+  optimize,
+  type Row,
+  readTable,
+  struct,
+  vacuum,
+} from '../../src/lake/index.js';
 import { useTempDir } from './helpers.js';
 
 const tempDir = useTempDir();
@@ -48,11 +58,13 @@ describe('optimize and vacuum', () => {
     const res = await optimize(table);
     expect(res).toMatchObject({ filesRemoved: 12, filesAdded: 2, partitionsCompacted: 2 });
     const version = res.commit?.version ?? -1;
-    const commit = (await readFile(join(table, '_delta_log', `${String(version).padStart(20, '0')}.json`), 'utf8'))
+    const commit = (
+      await readFile(join(table, '_delta_log', `${String(version).padStart(20, '0')}.json`), 'utf8')
+    )
       .split('\n')
       .filter(Boolean)
       .map((l) => JSON.parse(l));
-    const dataChanges = commit.flatMap((a) => (a.add ?? a.remove ? [(a.add ?? a.remove).dataChange] : []));
+    const dataChanges = commit.flatMap((a) => ((a.add ?? a.remove) ? [(a.add ?? a.remove).dataChange] : []));
     expect(dataChanges).toHaveLength(14);
     expect(dataChanges.every((d) => d === false)).toBe(true);
     expect(commit.find((a) => a.commitInfo)?.commitInfo.operation).toBe('OPTIMIZE');
@@ -61,10 +73,14 @@ describe('optimize and vacuum', () => {
     expect(sorted(after.rows)).toEqual(before);
     // Stats of the compacted files cover their rows.
     const la = after.files.find((f) => f.partitionValues.source === 'la');
-    expect(JSON.parse(String(la?.stats))).toMatchObject({ numRecords: 6, minValues: { n: 100 }, maxValues: { n: 105 } });
+    expect(JSON.parse(String(la?.stats))).toMatchObject({
+      numRecords: 6,
+      minValues: { n: 100 },
+      maxValues: { n: 105 },
+    });
 
     // Within the retention nothing goes: the tombstones are still needed for time travel.
-    const kept = await vacuum(table, { retentionHours: 168 });
+    const kept = await vacuum(table, 168);
     expect(kept.deleted).toEqual([]);
     expect((await readTable(table, { version: version - 1 })).rows).toHaveLength(12);
 
@@ -73,6 +89,7 @@ describe('optimize and vacuum', () => {
     expect(gone.deleted).toHaveLength(12);
     expect(sorted((await readTable(table)).rows)).toEqual(before);
     for (const f of await activeFiles(table)) expect(existsSync(f.absPath)).toBe(true);
+    await expect(vacuum(table, -1)).rejects.toMatchObject({ code: 'CP_ERR_CONFIG_INVALID' });
     // Nothing left to compact.
     expect((await optimize(table)).commit).toBeUndefined();
   });

@@ -126,7 +126,8 @@ describe('IsolationForest', () => {
   it('builds /predict features from hourly windows, filling empty hours with 0', () => {
     const windows = [];
     // 2024-01-01 is a Monday
-    for (let h = 0; h < 30; h++) if (h !== 26) windows.push({ start: new Date(Date.UTC(2024, 0, 1, h)), count: h % 5 });
+    for (let h = 0; h < 30; h++)
+      if (h !== 26) windows.push({ start: new Date(Date.UTC(2024, 0, 1, h)), count: h % 5 });
     const out = hourlyFeatures(windows);
     expect(out).toHaveLength(6);
     const first = out[0];

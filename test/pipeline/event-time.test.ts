@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { finestWindowEnd, WindowAssigner, Watermarks } from '../../src/pipeline/index.js';
+import { finestWindowEnd, Watermarks, WindowAssigner } from '../../src/pipeline/index.js';
 
 const H = 3600_000;
 
@@ -35,7 +35,15 @@ describe('WindowAssigner', () => {
   });
 
   it('puts each event in exactly one window of each kind, and the window contains it (property)', () => {
-    const zones = ['America/Chicago', 'America/New_York', 'America/Los_Angeles', 'Europe/London', 'Asia/Kolkata', 'Asia/Kathmandu', 'UTC'];
+    const zones = [
+      'America/Chicago',
+      'America/New_York',
+      'America/Los_Angeles',
+      'Europe/London',
+      'Asia/Kolkata',
+      'Asia/Kathmandu',
+      'UTC',
+    ];
     fc.assert(
       fc.property(
         fc.integer({ min: Date.UTC(2010, 0, 1), max: Date.UTC(2026, 0, 1) }),
@@ -54,7 +62,7 @@ describe('WindowAssigner', () => {
             expect((s ?? 0) <= ms && ms < (e ?? 0)).toBe(true);
           }
           // Neighbouring instants either share the window or are separated by its boundary.
-          const next = a.assign(new Date((w.hourEnd ?? 0)).toISOString(), zone, 'minute');
+          const next = a.assign(new Date(w.hourEnd ?? 0).toISOString(), zone, 'minute');
           expect(next.hourStart).toBe(w.hourEnd);
           const nextDay = a.assign(new Date(w.dayEnd ?? 0).toISOString(), zone, 'minute');
           expect(nextDay.dayStart).toBe(w.dayEnd);
@@ -68,16 +76,20 @@ describe('WindowAssigner', () => {
 describe('Watermarks', () => {
   it('never decrease, whatever the order of events (property)', () => {
     fc.assert(
-      fc.property(fc.array(fc.integer({ min: 0, max: 1e9 }), { maxLength: 200 }), fc.integer({ min: 0, max: 1e6 }), (times, lag) => {
-        const wm = new Watermarks(5000, () => lag);
-        let prev = Number.NEGATIVE_INFINITY;
-        for (const t of times) {
-          wm.observe('s', t, t + 1000);
-          const cur = wm.get('s').watermarkMs;
-          expect(cur).toBeGreaterThanOrEqual(prev);
-          prev = cur;
-        }
-      }),
+      fc.property(
+        fc.array(fc.integer({ min: 0, max: 1e9 }), { maxLength: 200 }),
+        fc.integer({ min: 0, max: 1e6 }),
+        (times, lag) => {
+          const wm = new Watermarks(5000, () => lag);
+          let prev = Number.NEGATIVE_INFINITY;
+          for (const t of times) {
+            wm.observe('s', t, t + 1000);
+            const cur = wm.get('s').watermarkMs;
+            expect(cur).toBeGreaterThanOrEqual(prev);
+            prev = cur;
+          }
+        },
+      ),
     );
   });
 

@@ -4,7 +4,15 @@
  * predictable: ordered, batched, at-least-once, ends when sealed and drained).
  */
 import { DateTime } from 'luxon';
-import type { Bus, BusBatch, BusMessage, Consumer, ConsumerOptions, OutgoingMessage, Position } from '../../src/bus/bus.js';
+import type {
+  Bus,
+  BusBatch,
+  BusMessage,
+  Consumer,
+  ConsumerOptions,
+  OutgoingMessage,
+  Position,
+} from '../../src/bus/bus.js';
 import type { Category } from '../../src/core/categories.js';
 import { type CrimeEvent, eventKey } from '../../src/core/crime-event.js';
 import type { IncidentMessage } from '../../src/core/incident-message.js';
@@ -12,7 +20,8 @@ import type { RawRow } from '../../src/sources/normalise.js';
 import { readRecordedRows } from '../../src/sources/recorded-file.js';
 
 export const CHICAGO_SAMPLE = 'samples/chicago/chicago_crimes_2015-01-23_to_2015-02-08.csv.gz';
-export const UK_SAMPLE = (month: string): string => `samples/uk/street_csv/${month}-city-of-london-street.csv.gz`;
+export const UK_SAMPLE = (month: string): string =>
+  `samples/uk/street_csv/${month}-city-of-london-street.csv.gz`;
 
 const CHICAGO_CATEGORY: Record<string, Category> = {
   BATTERY: 'violence',
@@ -69,7 +78,9 @@ export function chicagoEvent(row: RawRow, ingestedAt = '2015-02-15T18:00:00.000Z
 /** All 9,999 events of the Chicago sample, oldest first (the file is newest first). */
 export async function chicagoEvents(): Promise<CrimeEvent[]> {
   const rows = await readRecordedRows(CHICAGO_SAMPLE);
-  return rows.map((r) => chicagoEvent(r)).sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.id.localeCompare(b.id));
+  return rows
+    .map((r) => chicagoEvent(r))
+    .sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.id.localeCompare(b.id));
 }
 
 /** Minimal UK street CSV row → month-precision CrimeEvent (key: month + occurrence index, as the contract says). */
@@ -92,7 +103,12 @@ export async function ukEvents(month: string): Promise<CrimeEvent[]> {
       timePrecision: 'month',
       timeFlags: ['month-only'],
       ingestedAt: '2020-12-01T00:00:00.000Z',
-      category: type === 'Anti-social behaviour' ? 'anti-social-behaviour' : type === 'Violence and sexual offences' ? 'violence' : 'other',
+      category:
+        type === 'Anti-social behaviour'
+          ? 'anti-social-behaviour'
+          : type === 'Violence and sexual offences'
+            ? 'violence'
+            : 'other',
       sourceType: type,
       ...(hasLoc ? { lat, lon } : {}),
       locationStatus: hasLoc ? 'ok' : 'missing',
@@ -104,7 +120,10 @@ export async function ukEvents(month: string): Promise<CrimeEvent[]> {
 }
 
 export function eventMessages(events: CrimeEvent[]): OutgoingMessage[] {
-  return events.map((e) => ({ key: eventKey(e), value: { kind: 'event', event: e } satisfies IncidentMessage }));
+  return events.map((e) => ({
+    key: eventKey(e),
+    value: { kind: 'event', event: e } satisfies IncidentMessage,
+  }));
 }
 
 /** A predictable in-memory bus for tests: one partition per topic, ends when sealed and drained. */
@@ -120,7 +139,15 @@ export class TestBus implements Bus {
     const log = this.topics.get(topic) ?? [];
     this.topics.set(topic, log);
     for (const m of messages) {
-      log.push({ topic, partition: 0, offset: String(log.length), key: m.key, value: m.value, headers: m.headers ?? {}, timestamp: Date.now() });
+      log.push({
+        topic,
+        partition: 0,
+        offset: String(log.length),
+        key: m.key,
+        value: m.value,
+        headers: m.headers ?? {},
+        timestamp: Date.now(),
+      });
     }
     this.wake?.();
   }

@@ -5,8 +5,16 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { TOPICS } from '../../src/bus/bus.js';
 import type { CrimeEvent } from '../../src/core/crime-event.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { type AnomalyRow, anomalyId, type BatchSummary, type ClosedWindow, type CommittedBatch, runPipeline, type Scorer } from '../../src/pipeline/index.js';
-import { openStore, type Store } from '../../src/store/index.js';
+import {
+  type AnomalyRow,
+  anomalyId,
+  type BatchSummary,
+  type ClosedWindow,
+  type CommittedBatch,
+  runPipeline,
+  type Scorer,
+} from '../../src/pipeline/index.js';
+import { openStore, type Store, windowSeries } from '../../src/store/index.js';
 import { chicagoEvents, eventMessages, TestBus, ukEvents } from './helpers.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -24,10 +32,20 @@ afterEach(async () => {
 
 async function run(
   events: CrimeEvent[] | unknown[],
-  opts: { allowedLatenessMs?: number; scorer?: Scorer; sinks?: { name: string; write(b: CommittedBatch): Promise<void> }[]; maxBatchSize?: number; raw?: boolean; regions?: string[]; categories?: string[] } = {},
+  opts: {
+    allowedLatenessMs?: number;
+    scorer?: Scorer;
+    sinks?: { name: string; write(b: CommittedBatch): Promise<void> }[];
+    maxBatchSize?: number;
+    raw?: boolean;
+    regions?: string[];
+    categories?: string[];
+  } = {},
 ): Promise<BatchSummary[]> {
   const bus = new TestBus();
-  const messages = opts.raw ? (events as unknown[]).map((v) => ({ key: 'x:y', value: v })) : eventMessages(events as CrimeEvent[]);
+  const messages = opts.raw
+    ? (events as unknown[]).map((v) => ({ key: 'x:y', value: v }))
+    : eventMessages(events as CrimeEvent[]);
   await bus.publish(TOPICS.incidents, messages);
   bus.seal();
   const summaries: BatchSummary[] = [];
@@ -52,13 +70,22 @@ async function run(
   return summaries;
 }
 
-async function rows(sql: string, params: Record<string, string | number> = {}): Promise<Record<string, unknown>[]> {
+async function rows(
+  sql: string,
+  params: Record<string, string | number> = {},
+): Promise<Record<string, unknown>[]> {
   const r = await store.reader.runAndReadAll(sql, params);
-  return r.getRowObjectsJS().map((o) => Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])));
+  return r
+    .getRowObjectsJS()
+    .map((o) =>
+      Object.fromEntries(Object.entries(o).map(([k, v]) => [k, typeof v === 'bigint' ? Number(v) : v])),
+    );
 }
 
 const dailyTotals = (): Promise<Record<string, unknown>[]> =>
-  rows(`SELECT local_label AS day, sum(event_count) AS n FROM windows_daily WHERE source = 'chicago' GROUP BY 1 ORDER BY 1`);
+  rows(
+    `SELECT local_label AS day, sum(event_count) AS n FROM windows_daily WHERE source = 'chicago' GROUP BY 1 ORDER BY 1`,
+  );
 
 describe('runPipeline on the Chicago sample (Groundhog Day blizzard 2015)', () => {
   it('daily windows follow the Chicago calendar and match PROVENANCE counts', async () => {
@@ -76,13 +103,19 @@ describe('runPipeline on the Chicago sample (Groundhog Day blizzard 2015)', () =
       `SELECT sum(event_count) AS n, count(DISTINCT window_start) AS hours FROM windows_hourly WHERE source = 'chicago' AND local_label LIKE '2015-02-01T%'`,
     );
     expect(h[0]).toEqual({ n: 397, hours: 24 });
-    const d = await rows(`SELECT DISTINCT date_diff('hour', window_start, window_end) AS h, CAST(window_start AS VARCHAR) AS s FROM windows_daily WHERE local_label = '2015-02-01'`);
+    const d = await rows(
+      `SELECT DISTINCT date_diff('hour', window_start, window_end) AS h, CAST(window_start AS VARCHAR) AS s FROM windows_daily WHERE local_label = '2015-02-01'`,
+    );
     expect(d).toEqual([{ h: 24, s: '2015-02-01 06:00:00' }]);
     // Distinct incidents never exceed rows; every row has an arrest flag known.
-    const c = await rows(`SELECT sum(incident_count) <= sum(event_count) AS ok, sum(arrest_known) AS known FROM windows_daily`);
+    const c = await rows(
+      `SELECT sum(incident_count) <= sum(event_count) AS ok, sum(arrest_known) AS known FROM windows_daily`,
+    );
     expect(c[0]).toEqual({ ok: true, known: 9999 });
     // Each event exactly once.
-    expect(await rows('SELECT count(*) AS n, count(DISTINCT id) AS d FROM events')).toEqual([{ n: 9999, d: 9999 }]);
+    expect(await rows('SELECT count(*) AS n, count(DISTINCT id) AS d FROM events')).toEqual([
+      { n: 9999, d: 9999 },
+    ]);
   });
 
   it('the same counts from the file order (newest first) when lateness allows it, and re-delivery changes nothing', async () => {
@@ -131,7 +164,9 @@ describe('runPipeline on the Chicago sample (Groundhog Day blizzard 2015)', () =
     const prev = Object.fromEntries(before.map((r) => [r.day, r.n]));
     expect(after['2015-02-01']).toBe((prev['2015-02-01'] as number) - 1);
     expect(after['2015-02-02']).toBe((prev['2015-02-02'] as number) + 1);
-    const ev = await rows(`SELECT category, CAST(occurred_at AS VARCHAR) AS t FROM events WHERE id = $id`, { id: target.id });
+    const ev = await rows(`SELECT category, CAST(occurred_at AS VARCHAR) AS t FROM events WHERE id = $id`, {
+      id: target.id,
+    });
     expect(ev).toEqual([{ category: moved.category, t: '2015-02-02 18:30:00' }]);
     expect(await rows('SELECT count(*) AS n FROM events')).toEqual([{ n: 9999 }]);
   });
@@ -172,7 +207,10 @@ describe('runPipeline on the Chicago sample (Groundhog Day blizzard 2015)', () =
       },
     };
     const written: CommittedBatch[] = [];
-    const s = await run(events, { scorer, sinks: [{ name: 'mem', write: async (b) => void written.push(b) }] });
+    const s = await run(events, {
+      scorer,
+      sinks: [{ name: 'mem', write: async (b) => void written.push(b) }],
+    });
     expect([...seen.values()].every((n) => n === 1)).toBe(true);
     // The last day stays open (its end is after the watermark).
     expect([...seen.keys()].some((k) => k.includes('2015-02-09T06:00'))).toBe(false);
@@ -193,12 +231,20 @@ describe('runPipeline on the Chicago sample (Groundhog Day blizzard 2015)', () =
 
   it('filters by region and category, and dead-letters invalid records', async () => {
     const events = (await chicagoEvents()).slice(0, 500);
-    const bad = [{ kind: 'event', event: { id: 'chicago:1', source: 'chicago' } }, { nonsense: true }, { kind: 'reject', source: 'chicago', reason: 'no date', payload: { id: 7 } }];
-    const s1 = await run([...events.map((e) => ({ kind: 'event', event: e })), ...bad], { raw: true, categories: ['theft'] });
+    const bad = [
+      { kind: 'event', event: { id: 'chicago:1', source: 'chicago' } },
+      { nonsense: true },
+      { kind: 'reject', source: 'chicago', reason: 'no date', payload: { id: 7 } },
+    ];
+    const s1 = await run([...events.map((e) => ({ kind: 'event', event: e })), ...bad], {
+      raw: true,
+      categories: ['theft'],
+    });
     const theft = events.filter((e) => e.category === 'theft').length;
     expect(s1.reduce((n, b) => n + b.inserted, 0)).toBe(theft);
     expect(s1.reduce((n, b) => n + b.filtered, 0)).toBe(500 - theft);
     expect(await rows('SELECT count(*) AS n FROM dead_letters')).toEqual([{ n: 3 }]);
+    expect(s1.flatMap((b) => b.rejected).map((d) => d.source)).toEqual(['x', 'x', 'chicago']);
     await run(bad, { raw: true });
     expect(await rows('SELECT count(*) AS n FROM dead_letters')).toEqual([{ n: 3 }]);
     const s2 = await run(events, { regions: ['uk-police'] });
@@ -206,16 +252,70 @@ describe('runPipeline on the Chicago sample (Groundhog Day blizzard 2015)', () =
   });
 });
 
+describe('runPipeline across DST and precisions', () => {
+  it('daily windows of DST days last 23 and 25 hours; day-precision events skip hourly windows', async () => {
+    const [t] = await chicagoEvents();
+    const base = t as CrimeEvent;
+    const mk = (
+      n: number,
+      occurredAt: string,
+      precision: CrimeEvent['timePrecision'] = 'minute',
+    ): CrimeEvent => ({
+      ...base,
+      id: `chicago:dst${n}`,
+      sourceKey: `dst${n}`,
+      incidentKey: `dst${n}`,
+      occurredAt,
+      timePrecision: precision,
+      timeFlags: precision === 'day' ? ['placeholder-time'] : [],
+      areaId: '99',
+    });
+    await run([
+      mk(1, '2015-03-08T07:30:00.000Z'), // 01:30 CST
+      mk(2, '2015-03-08T08:30:00.000Z'), // 03:30 CDT (02:00 never happened)
+      mk(3, '2015-03-08T06:00:00.000Z', 'day'),
+      mk(4, '2015-11-01T06:30:00.000Z'), // 01:30 CDT
+      mk(5, '2015-11-01T07:30:00.000Z'), // 01:30 CST, the repeated hour
+      mk(6, '2015-11-01T05:00:00.000Z', 'day'),
+    ]);
+    const d = await rows(
+      `SELECT local_label AS day, date_diff('hour', window_start, window_end) AS hours, event_count AS n FROM windows_daily WHERE area_id = '99' ORDER BY 1`,
+    );
+    expect(d).toEqual([
+      { day: '2015-03-08', hours: 23, n: 3 },
+      { day: '2015-11-01', hours: 25, n: 3 },
+    ]);
+    const h = await rows(
+      `SELECT local_label AS l, event_count AS n FROM windows_hourly WHERE area_id = '99' ORDER BY window_start`,
+    );
+    expect(h).toEqual([
+      { l: '2015-03-08T01', n: 1 },
+      { l: '2015-03-08T03', n: 1 },
+      { l: '2015-11-01T01', n: 1 },
+      { l: '2015-11-01T01', n: 1 },
+    ]);
+    expect(await rows(`SELECT sum(event_count) AS n FROM windows_monthly WHERE area_id = '99'`)).toEqual([
+      { n: 6 },
+    ]);
+  });
+});
+
 describe('runPipeline on UK month files', () => {
   it('month-only events land in monthly windows only', async () => {
     const events = [...(await ukEvents('2020-04')), ...(await ukEvents('2020-05'))];
     await run(events);
-    const m = await rows(
-      `SELECT local_label AS m, sum(event_count) AS n, CAST(min(window_start) AS VARCHAR) AS s, bool_and(closed) AS closed FROM windows_monthly WHERE source = 'uk-police' GROUP BY 1 ORDER BY 1`,
+    const m = await windowSeries(store.reader, 'month', { source: 'uk-police' });
+    const byMonth = (label: string) => m.filter((w) => w.localLabel === label);
+    expect(byMonth('2020-04').reduce((n, w) => n + w.eventCount, 0)).toBe(236);
+    expect(byMonth('2020-04').every((w) => w.closed && w.windowStart === '2020-03-31T23:00:00.000Z')).toBe(
+      true,
     );
-    expect(m[0]).toEqual({ m: '2020-04', n: 236, s: '2020-03-31 23:00:00', closed: true });
-    expect(m[1]?.closed).toBe(false);
-    expect(await rows(`SELECT count(*) AS n FROM windows_hourly WHERE source = 'uk-police'`)).toEqual([{ n: 0 }]);
-    expect(await rows(`SELECT count(*) AS n FROM windows_daily WHERE source = 'uk-police'`)).toEqual([{ n: 0 }]);
+    expect(byMonth('2020-05').some((w) => w.closed)).toBe(false);
+    expect(await rows(`SELECT count(*) AS n FROM windows_hourly WHERE source = 'uk-police'`)).toEqual([
+      { n: 0 },
+    ]);
+    expect(await rows(`SELECT count(*) AS n FROM windows_daily WHERE source = 'uk-police'`)).toEqual([
+      { n: 0 },
+    ]);
   });
 });

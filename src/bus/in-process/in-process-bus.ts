@@ -68,6 +68,8 @@ interface Topic {
 
 interface Member {
   id: number;
+  /** Topics this member subscribed to: it only gets their partitions. */
+  topics: Set<string>;
   /** `topic/partition` → next offset this member reads. */
   fetch: Map<string, number>;
   wake: () => void;
@@ -187,16 +189,18 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
     });
   }
 
-  /** Round-robin split of each topic's partitions over the members, in join order. */
+  /** Round-robin split of each topic's partitions over the members that read it, in join order. */
   function rebalance(g: Group): void {
     const owned = new Map<number, Set<string>>();
     for (const m of g.members) owned.set(m.id, new Set());
     let i = 0;
     for (const name of g.topics) {
       const t = topicOf(name);
+      const readers = g.members.filter((m) => m.topics.has(name));
+      if (readers.length === 0) continue;
       for (let p = 0; p < t.partitions.length; p++) {
-        const m = g.members[i++ % Math.max(1, g.members.length)];
-        if (m) owned.get(m.id)?.add(tp(name, p));
+        const m = readers[i++ % readers.length] as Member;
+        owned.get(m.id)?.add(tp(name, p));
       }
     }
     for (const m of g.members) {
@@ -267,6 +271,7 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
     let wakeUp: (() => void) | undefined;
     const member: Member = {
       id: nextMemberId++,
+      topics: new Set(options.topics),
       fetch: new Map(),
       wake: () => {
         const w = wakeUp;
@@ -345,7 +350,7 @@ export function createInProcessBus(opts: InProcessBusOptions = {}): Bus {
 
     async function lag(): Promise<Record<string, number>> {
       const out: Record<string, number> = {};
-      for (const name of group.topics) {
+      for (const name of member.topics) {
         const t = topicOf(name);
         t.partitions.forEach((log, p) => {
           out[tp(name, p)] = log.head - (group.committed.get(tp(name, p)) as number);

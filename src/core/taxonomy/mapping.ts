@@ -119,3 +119,23 @@ export function taxonomyReportRows(source: string, items: Iterable<Classified>):
       .map((r) => ({ sourceType: r.sourceType, sourceCode: r.sourceCode, count: r.count })),
   };
 }
+
+/** Plain-text table of a report, for `crimepulse taxonomy --report` (one line per type → category). */
+export function formatTaxonomyReport(report: TaxonomyReport): string {
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const lines = [
+    `${report.source}: ${report.total} rows, ${report.mapped} mapped, ${report.deliberateOther} deliberately other, ` +
+      `${report.unmapped} unmapped; coverage ${pct(report.coverage)} (strict ${pct(report.strictCoverage)})`,
+    ['count', 'code', 'source type', 'category', 'subcategory'].join('\t'),
+    ...report.rows.map((r) =>
+      [
+        r.count,
+        r.sourceCode,
+        r.sourceType,
+        r.category,
+        r.subcategory + (r.unmapped ? ' (UNMAPPED)' : ''),
+      ].join('\t'),
+    ),
+  ];
+  return `${lines.join('\n')}\n`;
+}

@@ -100,14 +100,20 @@ export function quadFormInverse(l: Float64Array, p: number, row: SparseRow): num
   return total;
 }
 
-/** Diagonal of A⁻¹ from its Cholesky factor (column by column solves). */
+/** Diagonal of A⁻¹ = L⁻ᵀL⁻¹ from its Cholesky factor: invert L (p³/6) and sum squares down columns. */
 function inverseDiagonal(l: Float64Array, p: number): Float64Array {
-  const d = new Float64Array(p);
-  const e = new Array<number>(p).fill(0);
+  const inv = new Float64Array(p * p);
   for (let j = 0; j < p; j++) {
-    e[j] = 1;
-    d[j] = cholSolve(l, p, e)[j] as number;
-    e[j] = 0;
+    inv[j * p + j] = 1 / (l[j * p + j] as number);
+    for (let i = j + 1; i < p; i++) {
+      let s = 0;
+      for (let k = j; k < i; k++) s -= (l[i * p + k] as number) * (inv[k * p + j] as number);
+      inv[i * p + j] = s / (l[i * p + i] as number);
+    }
+  }
+  const d = new Float64Array(p);
+  for (let i = 0; i < p; i++) {
+    for (let j = 0; j <= i; j++) d[j] = (d[j] as number) + (inv[i * p + j] as number) ** 2;
   }
   return d;
 }

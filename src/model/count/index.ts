@@ -2,5 +2,6 @@
 export * from './design.js';
 export * from './glm.js';
 export * from './holidays.js';
+export * from './scorer.js';
 export * from './series-model.js';
 export * from './stats.js';

@@ -380,10 +380,19 @@ export function formatBacktestTables(t: BacktestTables): string {
     );
   }
   if (t.realEvents.length > 0) {
-    lines.push('', 'Known real events');
+    lines.push('', 'Known real events (windows flagged / windows, smallest q)');
+    const groups = new Map<string, RealEventRow[]>();
     for (const r of t.realEvents) {
+      const k = `${r.dataset.padEnd(26)}${r.series}`;
+      groups.set(k, [...(groups.get(k) ?? []), r]);
+    }
+    for (const [k, rs] of groups) {
+      const flagged = rs.filter((r) => r.flagged).length;
+      const minQ = Math.min(...rs.map((r) => r.qValue));
+      const obs = rs.reduce((s, r) => s + r.observed, 0);
+      const exp = rs.reduce((s, r) => s + r.expected, 0);
       lines.push(
-        `${r.dataset.padEnd(24)}${r.series.padEnd(40)} ${r.start} obs ${r.observed} exp ${f(r.expected, 1)} q ${r.qValue.toExponential(1)} ${r.flagged ? 'FLAGGED' : 'missed'}`,
+        `${k.padEnd(70)} ${flagged}/${rs.length}  q ${minQ.toExponential(1)}  observed ${obs} expected ${f(exp, 0)}`,
       );
     }
   }

@@ -66,7 +66,10 @@ export function parseNabTime(s: string): number {
 }
 
 /** Parses one NAB data file (`timestamp,value`, no quoting). */
-export function parseNabCsv(text: string, key: string): Omit<NabSeries, 'category' | 'file' | 'key'> & { key: string } {
+export function parseNabCsv(
+  text: string,
+  key: string,
+): Omit<NabSeries, 'category' | 'file' | 'key'> & { key: string } {
   const lines = text.split(/\r?\n/).filter((l) => l.length > 0);
   if (lines[0]?.trim() !== 'timestamp,value') {
     throw new CrimePulseError('CP_ERR_RECORD_INVALID', `${key}: expected header timestamp,value`);
@@ -80,7 +83,8 @@ export function parseNabCsv(text: string, key: string): Omit<NabSeries, 'categor
     const comma = line.indexOf(',');
     const ts = line.slice(0, comma);
     const v = Number(line.slice(comma + 1));
-    if (comma < 0 || !Number.isFinite(v)) throw new CrimePulseError('CP_ERR_RECORD_INVALID', `${key}: bad row ${i + 2}`);
+    if (comma < 0 || !Number.isFinite(v))
+      throw new CrimePulseError('CP_ERR_RECORD_INVALID', `${key}: bad row ${i + 2}`);
     timestamps[i] = ts;
     times[i] = parseNabTime(ts);
     values[i] = v;
@@ -91,7 +95,9 @@ export function parseNabCsv(text: string, key: string): Omit<NabSeries, 'categor
 /** Lists and reads every `data/<category>/<file>.csv` under `dataDir`, sorted by key. */
 export async function readNabData(dataDir: string, only?: readonly string[]): Promise<NabSeries[]> {
   const root = path.join(dataDir, 'data');
-  const cats = (await readdir(root, { withFileTypes: true })).filter((d) => d.isDirectory()).map((d) => d.name);
+  const cats = (await readdir(root, { withFileTypes: true }))
+    .filter((d) => d.isDirectory())
+    .map((d) => d.name);
   const out: NabSeries[] = [];
   for (const category of cats.sort()) {
     const files = (await readdir(path.join(root, category))).filter((f) => f.endsWith('.csv')).sort();
@@ -109,11 +115,16 @@ export const NabWindows = z.record(z.string(), z.array(z.tuple([z.string(), z.st
 export type NabWindows = z.infer<typeof NabWindows>;
 
 export async function readNabWindows(dataDir: string): Promise<NabWindows> {
-  return NabWindows.parse(JSON.parse(await readFile(path.join(dataDir, 'labels', 'combined_windows.json'), 'utf8')));
+  return NabWindows.parse(
+    JSON.parse(await readFile(path.join(dataDir, 'labels', 'combined_windows.json'), 'utf8')),
+  );
 }
 
 /** Runs one detector over one series, row by row. */
-export function scoreSeries(factory: DetectorFactory, series: Pick<NabSeries, 'times' | 'values'>): Float64Array {
+export function scoreSeries(
+  factory: DetectorFactory,
+  series: Pick<NabSeries, 'times' | 'values'>,
+): Float64Array {
   const n = series.values.length;
   const det = factory({ probationaryRows: probationaryRows(n) });
   const out = new Float64Array(n);
@@ -150,7 +161,8 @@ export async function runNab(options: RunNabOptions): Promise<RunNabResult> {
     }
   }
   const series = await readNabData(options.dataDir, options.only);
-  if (series.length === 0) throw new CrimePulseError('CP_ERR_CONFIG_INVALID', `no NAB data files under ${options.dataDir}/data`);
+  if (series.length === 0)
+    throw new CrimePulseError('CP_ERR_CONFIG_INVALID', `no NAB data files under ${options.dataDir}/data`);
   let rows = 0;
   let done = 0;
   const total = series.length * detectors.length;
@@ -167,7 +179,14 @@ export async function runNab(options: RunNabOptions): Promise<RunNabResult> {
       await writeFile(path.join(dir, `${name}_${s.file}`), `${lines.join('\n')}\n`);
       rows += scores.length;
       done++;
-      options.onProgress?.({ detector: name, series: s.key, done, total, rows: scores.length, ms: performance.now() - t });
+      options.onProgress?.({
+        detector: name,
+        series: s.key,
+        done,
+        total,
+        rows: scores.length,
+        ms: performance.now() - t,
+      });
     }
   }
   return { detectors: detectors.map(([n]) => n), series: series.length, rows, ms: performance.now() - t0 };
@@ -202,7 +221,10 @@ export function nabScoreTable(json: unknown): NabScoreRow[] {
 /** Formats the table as Markdown (2 decimals), for reports and the CLI. */
 export function formatNabScoreTable(rows: readonly NabScoreRow[]): string {
   const lines = ['| detector | standard | low FP | low FN |', '|---|---:|---:|---:|'];
-  for (const r of rows) lines.push(`| ${r.detector} | ${r.standard.toFixed(2)} | ${r.lowFP.toFixed(2)} | ${r.lowFN.toFixed(2)} |`);
+  for (const r of rows)
+    lines.push(
+      `| ${r.detector} | ${r.standard.toFixed(2)} | ${r.lowFP.toFixed(2)} | ${r.lowFN.toFixed(2)} |`,
+    );
   return lines.join('\n');
 }
 
@@ -223,7 +245,9 @@ export async function scoreNab(options: {
   try {
     await promisify(execFile)(options.scorer, args, { maxBuffer: 16 * 1024 * 1024 });
   } catch (err) {
-    throw new CrimePulseError('CP_ERR_INTERNAL', `nab-score failed: ${(err as Error).message}`, { cause: err });
+    throw new CrimePulseError('CP_ERR_INTERNAL', `nab-score failed: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return nabScoreTable(JSON.parse(await readFile(options.jsonOut, 'utf8')));
 }

@@ -172,3 +172,17 @@ export async function ukSeries(dir: string, minMonthly = 20): Promise<BacktestSe
     covid,
   );
 }
+
+/** Every backtest series of the shipped samples (what `crimepulse evaluate backtest` runs). */
+export async function sampleBacktestSeries(
+  samplesDir = 'samples',
+  opts: { hourly?: boolean } = {},
+): Promise<BacktestSeries[]> {
+  const chicago = join(samplesDir, 'chicago', 'chicago_crimes_2015-01-23_to_2015-02-08.csv.gz');
+  return [
+    ...(await chicagoSeries(chicago, 'day')),
+    ...(opts.hourly === false ? [] : await chicagoSeries(chicago, 'hour')),
+    ...(await sfSeries(join(samplesDir, 'sf', 'sf_police_incidents_2018-12.csv.gz'))),
+    ...(await ukSeries(join(samplesDir, 'uk', 'street_csv'))),
+  ];
+}

@@ -47,12 +47,18 @@ export function erfc(x: number): number {
           (1.00002368 +
             t *
               (0.37409196 +
-                t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+                t *
+                  (0.09678418 +
+                    t *
+                      (-0.18628806 +
+                        t *
+                          (0.27886807 +
+                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
     );
   return x >= 0 ? r : 2 - r;
 }
 
-/** Log-scales a likelihood: 0.99999 → 0.5, 1 → 1, ≤ 0.9 → < 0.01. */
+/** Log-scales a likelihood: 0.99999 → 0.5, 1 → 1, 0.9 → 0.1, 0.5 → 0.03. */
 export function logLikelihood(likelihood: number): number {
   return Math.log(1.0000000001 - likelihood) / LOG_DENOM;
 }
@@ -88,7 +94,8 @@ export class AnomalyLikelihood {
     this.n++;
     let out = 0;
     if (this.n > this.opts.learningRows) {
-      if (!this.ready || (this.n - this.opts.learningRows) % this.opts.reestimationPeriod === 0) this.estimate();
+      if (!this.ready || (this.n - this.opts.learningRows) % this.opts.reestimationPeriod === 0)
+        this.estimate();
       // tail probability in the direction of the deviation (an unusually quiet stretch also counts, as in the paper)
       const d = avg - this.mean;
       const z = (this.opts.twoSided ? Math.abs(d) : d) / this.std;

@@ -8,7 +8,11 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ConfigError } from '../../core/errors.js';
 import type { RowNormaliser } from '../normalise.js';
+import type { ReplayFile } from '../replay.js';
+import type { SocrataConfig } from '../socrata/connector.js';
+import { socrataSource } from '../socrata/connector.js';
 import type { SocrataDatasetSpec } from '../socrata/dataset-spec.js';
+import type { Source } from '../source.js';
 import { SocrataCityMapping } from './mapping.js';
 import { createSocrataCityNormaliser } from './normalise.js';
 
@@ -18,6 +22,10 @@ export interface LoadedSocrataCity {
   mapping: SocrataCityMapping;
   normaliser: RowNormaliser;
   spec: SocrataDatasetSpec;
+  /** The live connector: the generic Socrata source over `spec`. */
+  source: Source<SocrataConfig>;
+  /** The mapping's recorded files under a samples folder, for replay (CSV exports read as SODA names). */
+  samples(samplesDir: string): ReplayFile[];
 }
 
 /** The generic connector's dataset spec for a mapped city. */
@@ -86,7 +94,15 @@ export async function loadSocrataCityMappings(dir: string): Promise<LoadedSocrat
       );
     }
     const normaliser = createSocrataCityNormaliser(mapping);
-    out.push({ file, mapping, normaliser, spec: socrataCitySpec(mapping, normaliser) });
+    const spec = socrataCitySpec(mapping, normaliser);
+    out.push({
+      file,
+      mapping,
+      normaliser,
+      spec,
+      source: socrataSource(spec),
+      samples: (samplesDir) => mapping.samples.map((s) => ({ path: join(samplesDir, s) })),
+    });
   }
   return out;
 }

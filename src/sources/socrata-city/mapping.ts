@@ -148,6 +148,12 @@ export const SocrataCityMapping = z
       .record(z.string(), CategoryTarget)
       .describe('Type value → canonical category (and subcategory); matched case-insensitively.'),
     bbox: BoundingBox.describe('The city with a margin; points outside are `out-of-region`.'),
+    samples: z
+      .array(z.string().regex(/^[^/].*\.(csv|csv\.gz|json|json\.gz)$/))
+      .default([])
+      .describe(
+        'Recorded files for replay, relative to the samples folder (e.g. `sf/sf_police_incidents_2018-12.csv.gz`).',
+      ),
   })
   .strict();
 export type SocrataCityMapping = z.infer<typeof SocrataCityMapping>;

@@ -66,7 +66,8 @@ export const SocrataConfig = z
       .default({ perSecond: 2, burst: 4 })
       .describe('Per-host token bucket; Socrata throttles unauthenticated clients hard.'),
   })
-  .strict();
+  // Unknown keys are dropped (zod's default), so a source's settings object can be passed as is.
+  .describe('Live settings of a Socrata source; every field has a default.');
 export type SocrataConfig = z.infer<typeof SocrataConfig>;
 
 export interface SocrataDeps {
@@ -346,9 +347,11 @@ export function socrataSource(spec: SocrataDatasetSpec, deps: SocrataDeps = {}):
       });
       if (probe.notModified) {
         log.info({ datasetId: stream }, 'dataset not modified since the last pass');
+        const lm = prev?.lastModified ? Date.parse(prev.lastModified) : Number.NaN;
+        const lmIso = Number.isNaN(lm) ? null : new Date(lm).toISOString();
         yield {
           kind: 'status',
-          status: statusOf(prev?.newest ?? null, null, 'not modified since the last pass'),
+          status: statusOf(prev?.newest ?? null, lmIso, 'not modified since the last pass'),
         };
         return;
       }

@@ -220,7 +220,7 @@ class MonthFetcher {
 
   private async fetchPoint(lat: number, lng: number, month: string): Promise<RawRow[]> {
     try {
-      return await this.get(`lat=${lat}&lng=${lng}&date=${month}`);
+      return await this.get({ lat: String(lat), lng: String(lng), date: month });
     } catch (err) {
       if (statusOf(err) !== 503) throw err;
       this.log.warn({ month, lat, lng }, 'point query too large (503); splitting its circle');
@@ -229,9 +229,8 @@ class MonthFetcher {
   }
 
   private async fetchPoly(poly: LatLng[], month: string, depth: number): Promise<RawRow[]> {
-    const params = `poly=${formatPoly(poly)}&date=${month}`;
     try {
-      return await this.get(params);
+      return await this.get({ poly: formatPoly(poly), date: month });
     } catch (err) {
       if (statusOf(err) !== 503) throw err;
       if (depth >= this.config.maxSplitDepth) {
@@ -255,28 +254,29 @@ class MonthFetcher {
     return out;
   }
 
-  private async get(params: string): Promise<RawRow[]> {
+  private async get(params: Record<string, string>): Promise<RawRow[]> {
     const base = `${this.config.url.replace(/\/+$/, '')}/crimes-street/all-crime`;
     // `,` and `:` are legal in a query string, so the poly is sent unescaped (as the API documents it).
-    const url = `${base}?${params}`;
-    const useGet = url.length <= this.config.maxGetUrlLength;
-    const res = useGet
-      ? await this.client.request(url, { signal: this.signal, validate: jsonValidator })
-      : await this.client.request(base, {
-          method: 'POST',
-          headers: { 'content-type': 'application/x-www-form-urlencoded' },
-          body: new URLSearchParams(
-            Object.fromEntries(params.split('&').map((kv) => kv.split('=', 2) as [string, string])),
-          ).toString(),
-          signal: this.signal,
-          validate: jsonValidator,
-        });
+    const url = `${base}?${Object.entries(params)
+      .map(([k, v]) => `${k}=${v}`)
+      .join('&')}`;
+    const res =
+      url.length <= this.config.maxGetUrlLength
+        ? await this.client.request(url, { signal: this.signal, validate: jsonValidator })
+        : await this.client.request(base, {
+            method: 'POST',
+            headers: { 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams(params).toString(),
+            signal: this.signal,
+            validate: jsonValidator,
+          });
     const parsed = CrimesStreet.safeParse(JSON.parse(res.text));
-    if (!parsed.success)
+    if (!parsed.success) {
       throw new SourceError(
         'CP_ERR_SOURCE_SCHEMA_DRIFT',
         `crimes-street answer is not a list of crimes: ${parsed.error.message}`,
       );
+    }
     return parsed.data as RawRow[];
   }
 }

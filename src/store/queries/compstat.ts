@@ -43,5 +43,10 @@ const SQL = `WITH p AS (
 
 export function compStat(conn: DuckDBConnection, query: CompStatQuery): Promise<CompStatRow[]> {
   const q = CompStatQuery.parse(query);
-  return runQuery(conn, SQL, { source: q.source, from: Date.parse(q.from), to: Date.parse(q.to) }, CompStatRow);
+  return runQuery(
+    conn,
+    SQL,
+    { source: q.source, from: Date.parse(q.from), to: Date.parse(q.to) },
+    CompStatRow,
+  );
 }

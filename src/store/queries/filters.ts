@@ -24,7 +24,9 @@ export function filterParams(f: SeriesFilter): Record<string, string | number | 
 }
 
 /** WHERE fragment over a table with source, area_id, category and a time column `t` (fixed text, bound values). */
-export const whereFilter = (t: string): string => `(CAST($source AS VARCHAR) IS NULL OR source = CAST($source AS VARCHAR))
+export const whereFilter = (
+  t: string,
+): string => `(CAST($source AS VARCHAR) IS NULL OR source = CAST($source AS VARCHAR))
   AND (CAST($area AS VARCHAR) IS NULL OR area_id = CAST($area AS VARCHAR))
   AND (CAST($category AS VARCHAR) IS NULL OR category = CAST($category AS VARCHAR))
   AND (CAST($from AS DOUBLE) IS NULL OR ${t} >= epoch_ms(CAST($from AS BIGINT)))

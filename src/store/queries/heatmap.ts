@@ -17,7 +17,10 @@ const HOW_SQL = `SELECT source, area_id AS "areaId", (CAST(local_dow AS INTEGER)
   FROM events WHERE local_hour IS NOT NULL AND ${whereFilter('occurred_at')}
   GROUP BY ALL ORDER BY source, "areaId", "hourOfWeek"`;
 
-export function hourOfWeekHeatmap(conn: DuckDBConnection, filter: SeriesFilter = {}): Promise<HourOfWeekBin[]> {
+export function hourOfWeekHeatmap(
+  conn: DuckDBConnection,
+  filter: SeriesFilter = {},
+): Promise<HourOfWeekBin[]> {
   return runQuery(conn, HOW_SQL, filterParams(SeriesFilter.parse(filter)), HourOfWeekBin);
 }
 
@@ -30,7 +33,11 @@ const GRID_SQL = `SELECT (floor(lat / CAST($cell AS DOUBLE)) + 0.5) * CAST($cell
   GROUP BY ALL ORDER BY events DESC, lat, lon LIMIT 20000`;
 
 /** Counts per square cell of `cellDeg` degrees; each bin is reported at its cell centre. */
-export function gridHeatmap(conn: DuckDBConnection, filter: SeriesFilter = {}, cellDeg = 0.01): Promise<GridBin[]> {
+export function gridHeatmap(
+  conn: DuckDBConnection,
+  filter: SeriesFilter = {},
+  cellDeg = 0.01,
+): Promise<GridBin[]> {
   const cell = z.number().positive().max(10).parse(cellDeg);
   return runQuery(conn, GRID_SQL, { ...filterParams(SeriesFilter.parse(filter)), cell }, GridBin);
 }

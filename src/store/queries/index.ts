@@ -1,5 +1,5 @@
 /** Typed, zod-validated queries used by api, model and chat; pass `store.reader`. */
-export { compStat, CompStatQuery, CompStatRow } from './compstat.js';
+export { CompStatQuery, CompStatRow, compStat } from './compstat.js';
 export { filterParams, Granularity, SeriesFilter } from './filters.js';
 export { GridBin, gridHeatmap, HourOfWeekBin, hourOfWeekHeatmap } from './heatmap.js';
 export { type EventPage, EventQuery, queryEvents } from './query-events.js';

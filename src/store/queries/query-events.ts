@@ -62,6 +62,8 @@ export async function queryEvents(conn: DuckDBConnection, query: EventQuery): Pr
   const events = raw.slice(0, q.limit).map(rowToEvent);
   const last = events[events.length - 1];
   const nextPageToken =
-    raw.length > q.limit && last ? Buffer.from(JSON.stringify({ t: Date.parse(last.occurredAt), id: last.id })).toString('base64url') : null;
+    raw.length > q.limit && last
+      ? Buffer.from(JSON.stringify({ t: Date.parse(last.occurredAt), id: last.id })).toString('base64url')
+      : null;
   return { events, nextPageToken };
 }

@@ -16,7 +16,9 @@ export async function runQuery<S extends z.ZodType>(
   try {
     raw = (await conn.runAndReadAll(sql, params)).getRowObjectsJS() as Record<string, unknown>[];
   } catch (err) {
-    throw new StoreError('CP_ERR_STORE_QUERY', `store query failed: ${(err as Error).message}`, { cause: err });
+    throw new StoreError('CP_ERR_STORE_QUERY', `store query failed: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
   return raw.map((r) => {
     const plain: Record<string, unknown> = {};

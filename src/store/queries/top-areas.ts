@@ -4,7 +4,12 @@ import { z } from 'zod';
 import { filterParams, SeriesFilter, whereFilter } from './filters.js';
 import { runQuery } from './run-query.js';
 
-export const AreaCount = z.object({ source: z.string(), areaId: z.string(), events: z.number(), incidents: z.number() });
+export const AreaCount = z.object({
+  source: z.string(),
+  areaId: z.string(),
+  events: z.number(),
+  incidents: z.number(),
+});
 export type AreaCount = z.infer<typeof AreaCount>;
 
 const TOP_SQL = `SELECT source, area_id AS "areaId", sum(event_count) AS events, sum(incident_count) AS incidents
@@ -12,7 +17,11 @@ const TOP_SQL = `SELECT source, area_id AS "areaId", sum(event_count) AS events,
   GROUP BY source, area_id ORDER BY events DESC, source, area_id LIMIT CAST($limit AS INTEGER)`;
 
 /** Uses daily windows, so month-only sources (UK) are not counted here: use `categoryMix` on months. */
-export function topAreas(conn: DuckDBConnection, filter: SeriesFilter = {}, limit = 10): Promise<AreaCount[]> {
+export function topAreas(
+  conn: DuckDBConnection,
+  filter: SeriesFilter = {},
+  limit = 10,
+): Promise<AreaCount[]> {
   return runQuery(conn, TOP_SQL, { ...filterParams(SeriesFilter.parse(filter)), limit }, AreaCount);
 }
 

@@ -12,9 +12,16 @@ const SQL = {
   month: `${windowSelect('windows_monthly')} WHERE ${whereFilter('window_start')} ORDER BY window_start, source, area_id, category LIMIT 100000`,
 } as const;
 
-export async function windowSeries(conn: DuckDBConnection, granularity: z.infer<typeof Granularity>, filter: SeriesFilter = {}): Promise<WindowRow[]> {
+export async function windowSeries(
+  conn: DuckDBConnection,
+  granularity: z.infer<typeof Granularity>,
+  filter: SeriesFilter = {},
+): Promise<WindowRow[]> {
   const g = Granularity.parse(granularity);
   const f = SeriesFilter.parse(filter);
-  const rows = (await conn.runAndReadAll(SQL[g], filterParams(f))).getRowObjectsJS() as Record<string, unknown>[];
+  const rows = (await conn.runAndReadAll(SQL[g], filterParams(f))).getRowObjectsJS() as Record<
+    string,
+    unknown
+  >[];
   return rows.map((r) => rowToWindow(g, r));
 }

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { isUnmapped, taxonomyReportRows, UNMAPPED_SUBCATEGORY } from '../../../src/core/taxonomy/mapping.js';
+import {
+  formatTaxonomyReport,
+  isUnmapped,
+  taxonomyReportRows,
+  UNMAPPED_SUBCATEGORY,
+} from '../../../src/core/taxonomy/mapping.js';
 
 describe('taxonomyReportRows', () => {
   it('counts by type → category, separates deliberate `other` from unmapped, and computes coverage', () => {
@@ -34,6 +39,12 @@ describe('taxonomyReportRows', () => {
       unmapped: false,
     });
     expect(r.unmappedTypes).toEqual([{ sourceType: 'NEW', sourceCode: '', count: 1 }]);
+    const text = formatTaxonomyReport(r);
+    expect(text.split('\n')[0]).toBe(
+      'x: 5 rows, 3 mapped, 1 deliberately other, 1 unmapped; coverage 75.00% (strict 60.00%)',
+    );
+    expect(text).toContain('3\t0820\tTHEFT\ttheft\ttheft\n');
+    expect(text).toContain('1\t\tNEW\tother\tunmapped (UNMAPPED)\n');
   });
 
   it('an empty input has full coverage, and isUnmapped needs both other and the marker', () => {

@@ -13,9 +13,13 @@ const SODA_JSON = 'test/fixtures/socrata/chicago.json';
 const events = (res: NormaliseResult[]) => res.flatMap((r) => (r.ok ? [r.event] : []));
 const byId = (res: NormaliseResult[], id: string) => events(res).find((e) => e.id === id);
 
+const sample = readRecordedRows(SAMPLE).then((rows) => ({
+  rows,
+  res: chicagoNormaliser.normaliseRows(rows, ctx),
+}));
+
 describe('chicagoNormaliser on the shipped CSV export (9,999 rows)', async () => {
-  const rows = await readRecordedRows(SAMPLE);
-  const res = chicagoNormaliser.normaliseRows(rows, ctx);
+  const { rows, res } = await sample;
 
   it('accepts every row, one result per row, all valid CrimeEvents', () => {
     expect(rows).toHaveLength(9999);
@@ -116,9 +120,7 @@ describe('chicagoNormaliser on SODA JSON', () => {
   it.skipIf(!existsSync(SODA_JSON))(
     'gives the same events for JSON rows as for the CSV export (test/fixtures/socrata/chicago.json)',
     async () => {
-      const csv = new Map(
-        events(chicagoNormaliser.normaliseRows(await readRecordedRows(SAMPLE), ctx)).map((e) => [e.id, e]),
-      );
+      const csv = new Map(events((await sample).res).map((e) => [e.id, e]));
       const json = chicagoNormaliser.normaliseRows(await readRecordedRows(SODA_JSON), ctx);
       expect(json.length).toBeGreaterThan(50);
       for (const r of json) {

@@ -3,8 +3,13 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { CrimePulseError, SourceError } from '../../../src/core/errors.js';
 import { createLogger, silentLogger } from '../../../src/core/logger.js';
 import { registry } from '../../../src/core/metrics.js';
-import { PoliteClient, type PoliteClientOptions, parseRetryAfter, redactUrl } from '../../../src/sources/http/polite-client.js';
-import { type PortalServer, loadSocrataFixture, startPortalServer } from '../../helpers/portal-server.js';
+import {
+  PoliteClient,
+  type PoliteClientOptions,
+  parseRetryAfter,
+  redactUrl,
+} from '../../../src/sources/http/polite-client.js';
+import { loadSocrataFixture, type PortalServer, startPortalServer } from '../../helpers/portal-server.js';
 
 let portal: PortalServer;
 let base: string;
@@ -45,7 +50,9 @@ async function metricValue(name: string, labels: Record<string, string>): Promis
   if (!metric) return 0;
   const { values } = await metric.get();
   return values
-    .filter((v) => Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want))
+    .filter((v) =>
+      Object.entries(labels).every(([k, want]) => String((v.labels as Record<string, unknown>)[k]) === want),
+    )
     .reduce((s, v) => s + v.value, 0);
 }
 
@@ -206,7 +213,8 @@ describe('PoliteClient', () => {
     expect(at).toHaveLength(8);
     // Tokens: 2 at once, then one every 50 ms. Lower bounds only: a slow machine can only add delay.
     const t0 = at[0] as number;
-    for (let i = 2; i < at.length; i++) expect((at[i] as number) - t0).toBeGreaterThanOrEqual((i - 1) * 50 - 10);
+    for (let i = 2; i < at.length; i++)
+      expect((at[i] as number) - t0).toBeGreaterThanOrEqual((i - 1) * 50 - 10);
     // FIFO: requests leave in call order.
     const order = portal.requests.map((r) => Number(r.params.n));
     expect(order).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);

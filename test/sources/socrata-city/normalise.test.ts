@@ -2,6 +2,7 @@
  * The config-driven Socrata city, proved with San Francisco (samples/sf, DataSF wg3w-h783, December
  * 2018, 11,884 rows; see its PROVENANCE.md) and with a made-up city whose mapping file is written here.
  */
+import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -64,6 +65,11 @@ describe('sources/socrata-sf.json on the SF sample', () => {
       'report_datetime',
     ]);
     expect(sf.spec.normaliser).toBe(sf.normaliser);
+    expect(sf.source.id).toBe('socrata-sf');
+    expect(sf.samples('samples')).toEqual([
+      { path: join('samples', 'sf', 'sf_police_incidents_2018-12.csv.gz') },
+    ]);
+    expect(existsSync(sf.samples('samples')[0]?.path as string)).toBe(true);
   });
 
   it('normalises all 11,884 rows: unique ids by Row ID, 9,749 incidents by Incident ID', () => {

@@ -51,7 +51,10 @@ const memo = new Map<RawRow[], CrimeEvent[]>();
 function monthEvents(month: string): CrimeEvent[] {
   const raw = byMonth.get(month) as RawRow[];
   let evs = memo.get(raw);
-  if (!evs) memo.set(raw, (evs = events(raw)));
+  if (!evs) {
+    evs = events(raw);
+    memo.set(raw, evs);
+  }
   return evs;
 }
 
