@@ -6,13 +6,14 @@
 
 import type { Logger } from '../core/logger.js';
 import { createDeltaSink, lakeVersions } from '../lake/index.js';
-import type { Sink } from '../pipeline/index.js';
+import { type CoalescingSink, coalescingSink, type Sink } from '../pipeline/index.js';
 import { openStore, type Store } from '../store/index.js';
 import type { CommandContext } from './context.js';
 
 export interface ProcessingStack {
   store: Store;
   sinks: Sink[];
+  lake: CoalescingSink;
   workerId: string;
   close(): Promise<void>;
 }
@@ -22,7 +23,18 @@ export async function openProcessing(ctx: CommandContext, workerId: string): Pro
   const lakeRoot = ctx.dataPath('lake');
   const sink = createDeltaSink(lakeRoot, { logger: ctx.log.child({ component: 'lake' }) });
   await catchUpLake(store, sink, lakeRoot, workerId, ctx.log);
-  return { store, sinks: [sink], workerId, close: () => store.close() };
+  const log = ctx.log.child({ component: 'lake' });
+  const lake = coalescingSink(sink, { onError: (err) => log.error({ err }, 'lake write failed; it is retried with the next group') });
+  return {
+    store,
+    sinks: [lake],
+    lake,
+    workerId,
+    close: async () => {
+      await lake.close().catch((err) => log.error({ err }, 'final lake flush failed; the next start catches up from the store'));
+      await store.close();
+    },
+  };
 }
 
 /** Re-sends to the lake every batch newer than the oldest table version the lake has recorded. */

@@ -11,8 +11,8 @@ import { runPipeline } from '../pipeline/index.js';
 import { runIngest } from '../sources/ingest-runner.js';
 import { knownSourceIds, loadRegistry } from '../sources/registry.js';
 import { SourceStatusBoard } from '../sources/status-board.js';
-import { openStore } from '../store/index.js';
 import { createContext } from './context.js';
+import { openProcessing } from './processing.js';
 import { startStatusLog } from './status-log.js';
 
 export interface StartOptions {
@@ -32,10 +32,11 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   const { config, log, signal } = ctx;
   enableDefaultMetrics();
   const bus = createBus(config, log);
-  const store = await openStore(ctx.dataPath('store.duckdb'), log);
+  const stack = await openProcessing(ctx, 'crimepulse-process');
+  const { store } = stack;
   const board = new SourceStatusBoard();
   const entries = await loadRegistry({ config });
-  const pipeline = runPipeline({ bus, store, config, log, signal, groupId: 'crimepulse-process' });
+  const pipeline = runPipeline({ bus, store, sinks: stack.sinks, config, log, signal, groupId: 'crimepulse-process' });
   const ingest = runIngest({
     entries,
     bus,
@@ -60,5 +61,5 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   await app.close();
   await pipeline.catch((err) => log.error({ err }, 'pipeline failed'));
   await bus.close();
-  await store.close();
+  await stack.close();
 }

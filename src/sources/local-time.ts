@@ -12,7 +12,7 @@
  *   later one, so we check the offset in force a few hours before and use it when it reproduces the
  *   same wall time.
  */
-import { DateTime } from 'luxon';
+import { DateTime, IANAZone } from 'luxon';
 
 export interface WallTime {
   year: number;
@@ -39,6 +39,115 @@ function sameWall(dt: DateTime, w: WallTime): boolean {
 
 /** The UTC epoch milliseconds of a local wall time in `zone`, or undefined if the fields are not a valid date. */
 export function localToUtcMillis(w: WallTime, zone: string): number | undefined {
+  const fast = fastLocalToUtcMillis(w, zone);
+  return fast === undefined ? luxonLocalToUtcMillis(w, zone) : fast;
+}
+
+/*
+ * Fast path. Asking luxon (Intl's formatToParts) for the offset of every row costs ~30 µs and was most of
+ * the normalisers' time. Offsets change only at zone transitions, months apart, so we cache, per zone
+ * and per LOCAL calendar day, the one offset that holds for every wall time of that day, when there is
+ * one. The offset itself always comes from luxon/Intl; the only arithmetic of ours is reading a wall
+ * time as if it were UTC (Date.UTC, calendar maths, no zone rules) and subtracting that cached offset.
+ *
+ * A day is "regular" when luxon reports the same offset `o` at instants every SAMPLE_STEP over
+ * [day start − MARGIN, day end + MARGIN] (wall times read as UTC). MARGIN (15 h) exceeds any UTC offset
+ * (±14 h), so every candidate instant W − o′ of every wall time W of the day lies inside that span; since
+ * the offset is `o` throughout, W − o is the one and only instant with that wall time (no gap, no
+ * overlap). A transition anywhere in the span shows up as a differing sample (samples are 6 h apart and
+ * real transitions are months apart), and such a day is marked irregular: all its wall times take the
+ * exact luxon path below, which implements the gap/overlap rules. So DST days (and their neighbours
+ * within 15 h) behave exactly as before, and every other day costs one Map lookup.
+ */
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const MARGIN = 15 * HOUR;
+const SAMPLE_STEP = 6 * HOUR;
+/** Per zone: local day number (wall time read as UTC, / DAY) → offset in minutes, or NaN (irregular). */
+const dayOffsets = new Map<string, Map<number, number>>();
+/** Zones luxon's IANAZone accepts (others, e.g. `UTC+3` specifiers or bad names, take the luxon path). */
+const ianaZones = new Map<string, IANAZone | null>();
+/** Bound on cached days per zone (~270 years); the cache is simply cleared when it is reached. */
+const MAX_CACHED_DAYS = 100_000;
+
+function ianaZone(zone: string): IANAZone | null {
+  let z = ianaZones.get(zone);
+  if (z === undefined) {
+    z = IANAZone.isValidZone(zone) ? IANAZone.create(zone) : null;
+    ianaZones.set(zone, z);
+  }
+  return z;
+}
+
+function dayOffset(z: IANAZone, zone: string, dayNumber: number): number {
+  let days = dayOffsets.get(zone);
+  if (days === undefined) {
+    days = new Map();
+    dayOffsets.set(zone, days);
+  }
+  let o = days.get(dayNumber);
+  if (o !== undefined) return o;
+  const start = dayNumber * DAY - MARGIN;
+  const end = (dayNumber + 1) * DAY + MARGIN;
+  o = z.offset(start);
+  for (let t = start + SAMPLE_STEP; ; t += SAMPLE_STEP) {
+    if (z.offset(Math.min(t, end)) !== o) {
+      o = Number.NaN;
+      break;
+    }
+    if (t >= end) break;
+  }
+  if (days.size >= MAX_CACHED_DAYS) days.clear();
+  days.set(dayNumber, o);
+  return o;
+}
+
+const isInt = Number.isInteger;
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
+}
+
+/** The cached-offset conversion; undefined when it cannot decide (the caller then asks luxon). */
+function fastLocalToUtcMillis(w: WallTime, zone: string): number | undefined {
+  const second = w.second ?? 0;
+  const millisecond = w.millisecond ?? 0;
+  // Only plain in-range fields; anything unusual (hour 24, fractions, years before 100, which Date.UTC
+  // maps to 19xx) goes to luxon, which decides validity as before.
+  if (
+    !isInt(w.year) ||
+    w.year < 100 ||
+    w.year > 9999 ||
+    !isInt(w.month) ||
+    w.month < 1 ||
+    w.month > 12 ||
+    !isInt(w.day) ||
+    w.day < 1 ||
+    w.day > daysInMonth(w.year, w.month) ||
+    !isInt(w.hour) ||
+    w.hour < 0 ||
+    w.hour > 23 ||
+    !isInt(w.minute) ||
+    w.minute < 0 ||
+    w.minute > 59 ||
+    !isInt(second) ||
+    second < 0 ||
+    second > 59 ||
+    !isInt(millisecond) ||
+    millisecond < 0 ||
+    millisecond > 999
+  )
+    return undefined;
+  const z = ianaZone(zone);
+  if (z === null) return undefined;
+  const wallAsUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, second, millisecond);
+  const o = dayOffset(z, zone, Math.floor(wallAsUtc / DAY));
+  return Number.isNaN(o) ? undefined : wallAsUtc - o * 60_000;
+}
+
+/** The exact conversion through luxon alone, with the gap and overlap rules of the module comment (the reference the cached path is tested against). */
+export function luxonLocalToUtcMillis(w: WallTime, zone: string): number | undefined {
   const dt = DateTime.fromObject(
     {
       year: w.year,

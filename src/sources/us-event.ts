@@ -6,6 +6,7 @@
 import { CrimeEvent, type TimeFlag, type TimePrecision } from '../core/crime-event.js';
 import type { TaxonomyMapping } from '../core/taxonomy/mapping.js';
 import { countUnmappedType, isUnmapped } from '../core/taxonomy/mapping.js';
+import { fastEventCheck, fullCheckDue } from './fast-event-check.js';
 import { localToUtcIso, parseFloatingLocal, type WallTime } from './local-time.js';
 import type { NormaliseResult, RawRow } from './normalise.js';
 
@@ -107,8 +108,13 @@ export function noteMapping(source: string, mapping: TaxonomyMapping, sourceType
   if (isUnmapped(mapping)) countUnmappedType(source, sourceType);
 }
 
-/** Validates a finished event; a contract breach becomes a rejection carrying the raw row. */
+/**
+ * Validates a finished event; a contract breach becomes a rejection carrying the raw row. The cheap
+ * schema-derived check vouches for most rows (see fast-event-check.ts for why that is safe); rows it
+ * cannot vouch for, and a sample of the others, get zod's full verdict and its error message.
+ */
 export function finish(candidate: Record<string, unknown>, payload: RawRow): NormaliseResult {
+  if (fastEventCheck(candidate) && !fullCheckDue()) return { ok: true, event: candidate };
   const parsed = CrimeEvent.safeParse(candidate);
   if (parsed.success) return { ok: true, event: parsed.data };
   const issue = parsed.error.issues[0];

@@ -36,8 +36,9 @@ import {
   type ModelRegistry,
   type ModelVersionInfo,
   metricsFromTags,
-  type RegisterVersionInput,
+  type RegisterVersionArgs,
   registrationTags,
+  toRegisterInput,
   validateAlias,
   validateModelName,
 } from './registry.js';
@@ -139,7 +140,8 @@ export class FileModelRegistry implements ModelRegistry {
       .sort((a, b) => a - b);
   }
 
-  async registerVersion(input: RegisterVersionInput): Promise<ModelVersionInfo> {
+  async registerVersion(...args: RegisterVersionArgs): Promise<ModelVersionInfo> {
+    const input = toRegisterInput(args);
     const { name, runId, artifactPath } = input;
     validateModelName(name);
     validateArtifactPath(artifactPath);

@@ -34,7 +34,9 @@ export {
   type PromoteInput,
   type PromotionDecision,
   promoteIfBetter,
+  type RegisterVersionArgs,
   type RegisterVersionInput,
+  toRegisterInput,
   VERSION_TAGS,
 } from './registry.js';
 export { LOG_BATCH_LIMITS, MlflowRestClient, type RestClientOptions, RestTracker } from './rest-client.js';

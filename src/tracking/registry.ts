@@ -68,8 +68,11 @@ export interface RegisterVersionInput {
 }
 
 export interface ModelRegistry {
-  /** Creates the next version of `name` (and the registered model when new). */
-  registerVersion(input: RegisterVersionInput): Promise<ModelVersionInfo>;
+  /**
+   * Creates the next version of `name` (and the registered model when new). Also callable
+   * positionally: `registerVersion(name, runId, artifactPath, metrics?, tags?)`.
+   */
+  registerVersion(...args: RegisterVersionArgs): Promise<ModelVersionInfo>;
   /** One version; throws `CP_ERR_TRACKING_NOT_FOUND` when absent. */
   getVersion(name: string, version: number): Promise<ModelVersionInfo>;
   /** The version an alias points at; undefined when the alias (or the model) does not exist. */
@@ -121,6 +124,38 @@ export function metricsFromTags(tags: Record<string, string>): Record<string, nu
   return out;
 }
 
+/** `registerVersion`'s two call forms: one input object, or `(name, runId, artifactPath, metrics?, tags?)`. */
+export type RegisterVersionArgs =
+  | [input: RegisterVersionInput]
+  | [
+      name: string,
+      runId: string,
+      artifactPath: string,
+      metrics?: Record<string, number>,
+      tags?: Record<string, string>,
+    ];
+
+/** Normalises both call forms to one input (a `crimepulse.flavor` tag becomes `flavor`). */
+export function toRegisterInput(args: RegisterVersionArgs): RegisterVersionInput {
+  if (typeof args[0] !== 'string') return args[0];
+  const [name, runId, artifactPath, metrics, tags] = args as [
+    string,
+    string,
+    string,
+    Record<string, number>?,
+    Record<string, string>?,
+  ];
+  const flavor = tags?.[VERSION_TAGS.flavor];
+  return {
+    name,
+    runId,
+    artifactPath,
+    ...(metrics ? { metrics } : {}),
+    ...(tags ? { tags } : {}),
+    ...(flavor ? { flavor } : {}),
+  };
+}
+
 /** The version tags `registerVersion` writes for metrics, flavor and extra tags. */
 export function registrationTags(input: RegisterVersionInput): Record<string, string> {
   const tags: Record<string, string> = { ...(input.tags ?? {}) };
@@ -133,8 +168,8 @@ export function registrationTags(input: RegisterVersionInput): Record<string, st
 export interface PromoteInput {
   registry: ModelRegistry;
   name: string;
-  /** The newly registered version. */
-  candidate: number;
+  /** The newly registered version (its number, or the info `registerVersion` returned). */
+  candidate: number | ModelVersionInfo;
   /** Metric compared (must be in the versions' registration metrics). */
   metric: string;
   higherIsBetter: boolean;
@@ -204,7 +239,10 @@ export function decidePromotion(args: {
 export async function promoteIfBetter(input: PromoteInput): Promise<PromotionDecision> {
   const { registry, name, metric, higherIsBetter, log } = input;
   const alias = input.alias ?? CHAMPION;
-  const candidate = await registry.getVersion(name, input.candidate);
+  const candidate = await registry.getVersion(
+    name,
+    typeof input.candidate === 'number' ? input.candidate : input.candidate.version,
+  );
   const champion = await registry.getVersionByAlias(name, alias);
   const decision = decidePromotion({
     metric,

@@ -15,8 +15,9 @@ import {
   type ModelRegistry,
   type ModelVersionInfo,
   metricsFromTags,
-  type RegisterVersionInput,
+  type RegisterVersionArgs,
   registrationTags,
+  toRegisterInput,
   VERSION_TAGS,
   validateAlias,
   validateModelName,
@@ -89,7 +90,8 @@ export class RestModelRegistry implements ModelRegistry {
     return uri;
   }
 
-  async registerVersion(input: RegisterVersionInput): Promise<ModelVersionInfo> {
+  async registerVersion(...args: RegisterVersionArgs): Promise<ModelVersionInfo> {
+    const input = toRegisterInput(args);
     validateModelName(input.name);
     validateArtifactPath(input.artifactPath);
     const tags = registrationTags(input);

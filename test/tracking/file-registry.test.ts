@@ -7,8 +7,9 @@ import {
   FileStoreTracker,
   loadChampion,
   MODEL_NAMES,
+  promoteIfBetter,
 } from '../../src/tracking/index.js';
-import { hasPyYaml, pyYamlTypes, readYaml, steppingClock, tempDir } from './helpers.js';
+import { captureLogger, hasPyYaml, pyYamlTypes, readYaml, steppingClock, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => Promise<void>;
@@ -132,6 +133,37 @@ describe('FileModelRegistry (MLflow registry file layout)', () => {
     expect(await loadChampion(registry, 'series-anomaly')).toBeUndefined();
     expect(await registry.listVersions('no-such-model')).toEqual([]);
     expect(await registry.getVersionByAlias('no-such-model', 'champion')).toBeUndefined();
+  });
+
+  it('accepts the positional form registerVersion(name, runId, artifactPath, metrics, tags)', async () => {
+    const root = join(dir, 'mlruns');
+    const run = await trainedRun(root, Date.now);
+    const registry = new FileModelRegistry(root);
+    const v = await registry.registerVersion(
+      'predict-iforest',
+      run.id,
+      'model/series-anomaly.json',
+      { auc: 0.91 },
+      {
+        'crimepulse.flavor': 'crimepulse-iforest-v1',
+      },
+    );
+    expect(v).toMatchObject({
+      version: 1,
+      metrics: { auc: 0.91 },
+      flavor: 'crimepulse-iforest-v1',
+      runId: run.id,
+    });
+    const { log } = captureLogger();
+    const d = await promoteIfBetter({
+      registry,
+      name: 'predict-iforest',
+      candidate: v,
+      metric: 'auc',
+      higherIsBetter: true,
+      log,
+    });
+    expect(d).toMatchObject({ promoted: true, candidate: 1 });
   });
 
   it('refuses unknown runs, missing artifacts, unknown versions and bad names', async () => {

@@ -68,7 +68,7 @@ function fillSelect(sel: HTMLSelectElement, options: { value: string; label: str
 }
 
 function readForm(): Filters {
-  const sel = (id: string) => [...byId<HTMLSelectElement>(id).selectedOptions].map((o) => o.value);
+  const sel = (id: string) => Array.from(byId<HTMLSelectElement>(id).selectedOptions).map((o) => o.value);
   const date = (id: string) => byId<HTMLInputElement>(id).value || undefined;
   const hourFrom = Number(byId<HTMLInputElement>('f-hour-from').value);
   const hourTo = Number(byId<HTMLInputElement>('f-hour-to').value);

@@ -86,7 +86,7 @@ const retriesTotal = counter('crimepulse_http_retries_total', 'Outbound HTTP ret
   'reason',
 ]);
 const durationSeconds = histogram(
-  'crimepulse_http_request_duration_seconds',
+  'crimepulse_http_client_request_duration_seconds',
   'Outbound HTTP attempt duration, body included',
   ['host'],
   [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],

@@ -124,7 +124,7 @@ describe('PoliteClient', () => {
     portal.inject({ kind: 'unavailable' });
     await fast().request(`${base}?$limit=1`);
     expect(await metricValue('crimepulse_http_requests_total', { host, status: '503' })).toBe(before + 1);
-    const text = await registry.getSingleMetricAsString('crimepulse_http_request_duration_seconds');
+    const text = await registry.getSingleMetricAsString('crimepulse_http_client_request_duration_seconds');
     expect(text).toContain(`host="${host}"`);
   });
 
