@@ -37,7 +37,11 @@ if (args[0] === '--serve') {
   const kind = args[1];
   const port = Number(args[2]);
   if (kind === 'ours') {
-    const app = await buildApp({ log: silentLogger, board: new SourceStatusBoard(), predictModel: forestPredictModel(trainForest(), 'bench') });
+    const app = await buildApp({
+      log: silentLogger,
+      board: new SourceStatusBoard(),
+      predictModel: forestPredictModel(trainForest(), 'bench'),
+    });
     await app.listen({ host: '127.0.0.1', port });
   } else {
     const app = Fastify({ logger: false });
@@ -63,7 +67,9 @@ interface Run {
 const duration = Number(arg('duration', '5'));
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const single = JSON.stringify({ features: [25, 22, 5, 6.5] });
-const batch = JSON.stringify({ features: Array.from({ length: 100 }, (_, i) => [i % 30, i % 24, i % 7, 5 + (i % 5)]) });
+const batch = JSON.stringify({
+  features: Array.from({ length: 100 }, (_, i) => [i % 30, i % 24, i % 7, 5 + (i % 5)]),
+});
 
 async function waitHttp(url: string, body: string, timeoutMs: number): Promise<boolean> {
   const until = Date.now() + timeoutMs;
@@ -80,26 +86,43 @@ async function waitHttp(url: string, body: string, timeoutMs: number): Promise<b
 }
 
 function startNode(kind: 'ours' | 'bare', port: number): ChildProcess {
-  return spawn(process.execPath, [resolve(root, 'bin/run-ts.js'), resolve(root, 'bench/api-predict.ts'), '--serve', kind, String(port)], {
-    cwd: root,
-    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-  });
+  return spawn(
+    process.execPath,
+    [resolve(root, 'bin/run-ts.js'), resolve(root, 'bench/api-predict.ts'), '--serve', kind, String(port)],
+    {
+      cwd: root,
+      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    },
+  );
 }
 
 function peerStatus(): { ok: boolean; why?: string; dir?: string } {
   const dir = resolve(root, '../shared/peers');
-  if (!existsSync(resolve(dir, 'seed_fastapi_peer.py'))) return { ok: false, why: `${dir}/seed_fastapi_peer.py not found (no /work/shared)` };
+  if (!existsSync(resolve(dir, 'seed_fastapi_peer.py')))
+    return { ok: false, why: `${dir}/seed_fastapi_peer.py not found (no /work/shared)` };
   if (!existsSync('/usr/bin/python3')) return { ok: false, why: '/usr/bin/python3 not installed' };
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sklearn'], { encoding: 'utf8' });
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sklearn'], {
+    encoding: 'utf8',
+  });
   if (probe.status !== 0) {
-    return { ok: false, why: 'python3-fastapi, python3-uvicorn or python3-sklearn missing: apt-get install -y --no-install-recommends python3-sklearn python3-fastapi python3-uvicorn' };
+    return {
+      ok: false,
+      why: 'python3-fastapi, python3-uvicorn or python3-sklearn missing: apt-get install -y --no-install-recommends python3-sklearn python3-fastapi python3-uvicorn',
+    };
   }
   return { ok: true, dir };
 }
 
 async function load(target: string, url: string, payload: Run['payload'], connections: number): Promise<Run> {
   const body = payload === 'single' ? single : batch;
-  const opts = { url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body, connections, pipelining: 1 };
+  const opts = {
+    url,
+    method: 'POST' as const,
+    headers: { 'content-type': 'application/json' },
+    body,
+    connections,
+    pipelining: 1,
+  };
   await autocannon({ ...opts, duration: 1 }); // warm-up (JIT, connection setup)
   const r = await autocannon({ ...opts, duration });
   const run: Run = {
@@ -112,7 +135,9 @@ async function load(target: string, url: string, payload: Run['payload'], connec
     non2xx: r.non2xx,
     errors: r.errors,
   };
-  console.log(`${target.padEnd(5)} ${payload.padEnd(8)} c=${String(connections).padStart(2)}  ${String(run.reqPerSec).padStart(7)} req/s  p50 ${run.p50ms} ms  p99 ${run.p99ms} ms${run.non2xx || run.errors ? `  non2xx ${run.non2xx} errors ${run.errors}` : ''}`);
+  console.log(
+    `${target.padEnd(5)} ${payload.padEnd(8)} c=${String(connections).padStart(2)}  ${String(run.reqPerSec).padStart(7)} req/s  p50 ${run.p50ms} ms  p99 ${run.p99ms} ms${run.non2xx || run.errors ? `  non2xx ${run.non2xx} errors ${run.errors}` : ''}`,
+  );
   return run;
 }
 
@@ -132,7 +157,9 @@ function inProcess(): { vectorsPerSec: Record<string, number> } {
 
 const startedAt = new Date().toISOString();
 const load0 = loadavg();
-console.log(`api-predict bench: ${duration}s per run, load average ${load0.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`);
+console.log(
+  `api-predict bench: ${duration}s per run, load average ${load0.map((l) => l.toFixed(2)).join(' ')} on ${cpus().length} cores`,
+);
 const ports = { ours: 18481, bare: 18482, peer: 18483 };
 const children: ChildProcess[] = [];
 const runs: Run[] = [];
@@ -147,10 +174,26 @@ try {
   }
   const peer = peerStatus();
   if (peer.ok) {
-    const child = spawn('/usr/bin/python3', ['-m', 'uvicorn', 'seed_fastapi_peer:app', '--host', '127.0.0.1', '--port', String(ports.peer), '--workers', '1', '--log-level', 'warning'], {
-      cwd: peer.dir,
-      stdio: ['ignore', 'inherit', 'inherit'],
-    });
+    const child = spawn(
+      '/usr/bin/python3',
+      [
+        '-m',
+        'uvicorn',
+        'seed_fastapi_peer:app',
+        '--host',
+        '127.0.0.1',
+        '--port',
+        String(ports.peer),
+        '--workers',
+        '1',
+        '--log-level',
+        'warning',
+      ],
+      {
+        cwd: peer.dir,
+        stdio: ['ignore', 'inherit', 'inherit'],
+      },
+    );
     children.push(child);
     const url = `http://127.0.0.1:${ports.peer}/predict`;
     if (await waitHttp(url, single, 120_000)) targets.push(['peer', url]);
@@ -167,7 +210,8 @@ try {
   for (const c of children) c.kill('SIGTERM');
 }
 
-const find = (t: string, p: string, c: number) => runs.find((r) => r.target === t && r.payload === p && r.connections === c);
+const find = (t: string, p: string, c: number) =>
+  runs.find((r) => r.target === t && r.payload === p && r.connections === c);
 const ratios: Record<string, number | null> = {};
 for (const p of ['single', 'batch100']) {
   for (const c of [1, 10, 50]) {
@@ -183,7 +227,12 @@ const result = {
   bench: 'api-predict',
   startedAt,
   durationSecPerRun: duration,
-  machine: { cores: cpus().length, loadAverageAtStart: load0, loadAverageAtEnd: loadavg(), node: process.version },
+  machine: {
+    cores: cpus().length,
+    loadAverageAtStart: load0,
+    loadAverageAtEnd: loadavg(),
+    node: process.version,
+  },
   model: { kind: 'IsolationForest', nEstimators: 100, maxSamples: 256, trainingRows: 100_000 },
   note: 'bare = fastify POST /predict answering a constant JSON (same body parsing); target: ours/bare ≥ 0.7 for single vectors at 50 connections. Servers run as separate processes on the same machine as autocannon.',
   peerSkipped: peerSkipped ?? null,

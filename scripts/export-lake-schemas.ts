@@ -11,7 +11,13 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LAKE_TABLES } from '../src/lake/tables.js';
 
-export const LAKE_SCHEMAS_FILE = join(dirname(fileURLToPath(import.meta.url)), '..', 'deploy', 'spark', 'lake_schemas.json');
+export const LAKE_SCHEMAS_FILE = join(
+  dirname(fileURLToPath(import.meta.url)),
+  '..',
+  'deploy',
+  'spark',
+  'lake_schemas.json',
+);
 
 /** The JSON text of the shared schema file (stable key order, trailing newline). */
 export function lakeSchemasJson(): string {
@@ -28,8 +34,9 @@ const isMain = process.argv[1] !== undefined && fileURLToPath(import.meta.url) =
 if (isMain) {
   const text = lakeSchemasJson();
   if (process.argv.includes('--check')) {
-    const current = readFileSync(LAKE_SCHEMAS_FILE, 'utf8');
-    if (current !== text) {
+    // Compared as data, so a formatter's layout of the committed file does not matter.
+    const current = JSON.stringify(JSON.parse(readFileSync(LAKE_SCHEMAS_FILE, 'utf8')));
+    if (current !== JSON.stringify(JSON.parse(text))) {
       console.error(`${LAKE_SCHEMAS_FILE} is out of date: run npm run deploy:schemas`);
       process.exit(1);
     }

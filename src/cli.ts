@@ -86,6 +86,12 @@ export function buildProgram(): Command {
     .option('-p, --port <port>', 'HTTP port', number)
     .action(async (opts) => (await import('./cli/process.js')).processCommand(opts));
 
+  program
+    .command('train')
+    .description('Train series-anomaly and predict-iforest on the history; promote a version only if it beats the champion.')
+    .addOption(new Option('--from <where>', 'history source').choices(['store', 'lake']).default('store'))
+    .action(async (opts) => (await import('./cli/train.js')).trainCommand(opts));
+
   const lake = program.command('lake').description('Delta Lake maintenance on <dataDir>/lake.');
   lake
     .command('files')

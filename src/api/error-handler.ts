@@ -13,7 +13,8 @@ export const isPredictUrl = (url: string): boolean => /^\/predict(?:[/?#]|$)/.te
 
 function send(reply: FastifyReply, code: ErrorCode, message?: string): FastifyReply {
   const spec = ERRORS[code];
-  if (isPredictUrl(reply.request.url)) return reply.code(spec.status).send({ detail: message ?? spec.message });
+  if (isPredictUrl(reply.request.url))
+    return reply.code(spec.status).send({ detail: message ?? spec.message });
   return reply.code(spec.status).send({ code, message: message ?? spec.message, statusCode: spec.status });
 }
 
@@ -41,12 +42,21 @@ export function apiErrorHandler(err: FastifyError, req: FastifyRequest, reply: F
     return send(reply, 'CP_ERR_INTERNAL');
   }
   const mapped = err.code ? FASTIFY_CODES[err.code] : undefined;
-  if (mapped) return send(reply, mapped, mapped === 'CP_ERR_API_PAYLOAD_TOO_LARGE' ? 'request body too large (limit 1 MiB)' : undefined);
+  if (mapped)
+    return send(
+      reply,
+      mapped,
+      mapped === 'CP_ERR_API_PAYLOAD_TOO_LARGE' ? 'request body too large (limit 1 MiB)' : undefined,
+    );
   const status = err.statusCode;
   if (status === 429) return send(reply, 'CP_ERR_API_RATE_LIMITED', err.message);
   if (typeof status === 'number' && status >= 400 && status < 500) {
     // Other client errors fastify raises (bad JSON, empty JSON body, bad content length...).
-    return send(reply, status === 404 ? 'CP_ERR_API_NOT_FOUND' : 'CP_ERR_API_VALIDATION', `body: ${err.message}`);
+    return send(
+      reply,
+      status === 404 ? 'CP_ERR_API_NOT_FOUND' : 'CP_ERR_API_VALIDATION',
+      `body: ${err.message}`,
+    );
   }
   req.log.error({ err }, 'unexpected error');
   return send(reply, 'CP_ERR_INTERNAL');
@@ -55,6 +65,8 @@ export function apiErrorHandler(err: FastifyError, req: FastifyRequest, reply: F
 export function registerErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler(apiErrorHandler);
   app.setNotFoundHandler((req, reply) =>
-    isPredictUrl(req.url) ? reply.code(404).send({ detail: 'Not Found' }) : send(reply, 'CP_ERR_API_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]?.slice(0, 200)}`),
+    isPredictUrl(req.url)
+      ? reply.code(404).send({ detail: 'Not Found' })
+      : send(reply, 'CP_ERR_API_NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]?.slice(0, 200)}`),
   );
 }

@@ -10,6 +10,7 @@ export interface RouteOptions {
 }
 
 export function requireStore(deps: AppDeps): DuckDBConnection {
-  if (deps.store === undefined) throw new ApiError('CP_ERR_API_UNAVAILABLE', 'no store is open in this process (serve on a data dir)');
+  if (deps.store === undefined)
+    throw new ApiError('CP_ERR_API_UNAVAILABLE', 'no store is open in this process (serve on a data dir)');
   return deps.store.reader;
 }

@@ -10,12 +10,21 @@ import { Category } from '../core/categories.js';
 export const ApiErrorBody = z
   .object({
     code: z.string().describe('Catalogue code, e.g. `CP_ERR_API_VALIDATION` (docs/errors.md).'),
-    message: z.string().describe('What went wrong; for validation errors it starts with the field, e.g. `querystring.limit: ...`.'),
+    message: z
+      .string()
+      .describe(
+        'What went wrong; for validation errors it starts with the field, e.g. `querystring.limit: ...`.',
+      ),
     statusCode: z.number().int(),
   })
   .describe('Every /v1 and /admin error.');
 
-export const ERROR_RESPONSES = { 400: ApiErrorBody, 404: ApiErrorBody, 429: ApiErrorBody, 503: ApiErrorBody } as const;
+export const ERROR_RESPONSES = {
+  400: ApiErrorBody,
+  404: ApiErrorBody,
+  429: ApiErrorBody,
+  503: ApiErrorBody,
+} as const;
 
 /** `{items, nextPageToken}`: pass `nextPageToken` back as `pageToken` for the next page; null on the last. */
 export function page<T extends z.ZodType>(item: T) {
@@ -37,9 +46,15 @@ function listParam<T extends z.ZodType<string, string>>(item: T, what: string) {
     .describe(`${what}; repeat the parameter or separate values with commas (at most ${MAX_LIST}).`);
 }
 
-export const SourceParam = listParam(z.string().regex(/^[a-z0-9-]{1,64}$/, 'a source id is [a-z0-9-]{1,64}'), 'Source ids, e.g. `chicago`');
+export const SourceParam = listParam(
+  z.string().regex(/^[a-z0-9-]{1,64}$/, 'a source id is [a-z0-9-]{1,64}'),
+  'Source ids, e.g. `chicago`',
+);
 export const AreaParam = listParam(
-  z.string().max(200).regex(/^[^\p{Cc}]*$/u, 'control characters are not allowed'),
+  z
+    .string()
+    .max(200)
+    .regex(/^[^\p{Cc}]*$/u, 'control characters are not allowed'),
   "Area ids (the source's primary area: community area, precinct, LSOA...)",
 );
 export const CategoryParam = listParam(Category, 'Canonical categories');
@@ -72,7 +87,10 @@ export const BboxParam = z
       return z.NEVER;
     }
     if (minLon < -180 || maxLon > 180 || minLat < -90 || maxLat > 90 || minLon > maxLon || minLat > maxLat) {
-      ctx.addIssue({ code: 'custom', message: 'bbox out of range or min > max (minLon,minLat,maxLon,maxLat in WGS84)' });
+      ctx.addIssue({
+        code: 'custom',
+        message: 'bbox out of range or min > max (minLon,minLat,maxLon,maxLat in WGS84)',
+      });
       return z.NEVER;
     }
     return [minLon, minLat, maxLon, maxLat] as [number, number, number, number];

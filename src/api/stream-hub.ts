@@ -17,12 +17,25 @@ export type StreamEventName = 'events' | 'anomaly' | 'heartbeat' | 'gap';
 export const STREAM_EVENTS: Record<StreamEventName, { id: boolean; payload: string; when: string }> = {
   events: {
     id: true,
-    payload: '{ at: string; total: number; counts: { [source: string]: number }; sample: CrimeEvent[] /* ≤ 10 */ }',
+    payload:
+      '{ at: string; total: number; counts: { [source: string]: number }; sample: CrimeEvent[] /* ≤ 10 */ }',
     when: 'At most once per interval (default 1 s) while events arrive: applied events by source since the previous one.',
   },
-  anomaly: { id: true, payload: 'AnomalyRow (an item of /v1/anomalies without explanation)', when: 'Each anomaly as soon as its batch commits.' },
-  gap: { id: false, payload: '{ lastEventId: number; oldestAvailable: number }', when: 'First, on a resume whose Last-Event-ID is older than the buffer: messages were lost.' },
-  heartbeat: { id: false, payload: '{ at: string }', when: 'Every 15 s by default, to keep proxies from closing an idle stream.' },
+  anomaly: {
+    id: true,
+    payload: 'AnomalyRow (an item of /v1/anomalies without explanation)',
+    when: 'Each anomaly as soon as its batch commits.',
+  },
+  gap: {
+    id: false,
+    payload: '{ lastEventId: number; oldestAvailable: number }',
+    when: 'First, on a resume whose Last-Event-ID is older than the buffer: messages were lost.',
+  },
+  heartbeat: {
+    id: false,
+    payload: '{ at: string }',
+    when: 'Every 15 s by default, to keep proxies from closing an idle stream.',
+  },
 };
 
 export interface StreamMessage {
@@ -70,7 +83,10 @@ export class StreamHub {
   start(feed: EventFeed | undefined): void {
     if (feed) this.#unsubscribe = feed.subscribe((b) => this.ingest(b));
     const flush = setInterval(() => this.flush(), this.#opts.intervalMs);
-    const beat = setInterval(() => this.broadcast({ event: 'heartbeat', data: { at: new Date().toISOString() } }), this.#opts.heartbeatMs);
+    const beat = setInterval(
+      () => this.broadcast({ event: 'heartbeat', data: { at: new Date().toISOString() } }),
+      this.#opts.heartbeatMs,
+    );
     flush.unref();
     beat.unref();
     this.#timers = [flush, beat];
@@ -85,7 +101,8 @@ export class StreamHub {
 
   /** Adds one pipeline batch: counts and sample wait for the next flush, anomalies go out now. */
   ingest(batch: FeedBatch): void {
-    for (const [s, n] of Object.entries(batch.counts)) if (n > 0) this.#counts[s] = (this.#counts[s] ?? 0) + n;
+    for (const [s, n] of Object.entries(batch.counts))
+      if (n > 0) this.#counts[s] = (this.#counts[s] ?? 0) + n;
     for (const e of batch.sample ?? []) {
       if (this.#sample.length >= SAMPLE) break;
       this.#sample.push(e);
@@ -107,7 +124,8 @@ export class StreamHub {
   publish(event: StreamEventName, data: unknown): StreamMessage {
     const m: StreamMessage = { id: this.#nextId++, event, data };
     this.#ring.push(m);
-    if (this.#ring.length > this.#opts.bufferSize) this.#ring.splice(0, this.#ring.length - this.#opts.bufferSize);
+    if (this.#ring.length > this.#opts.bufferSize)
+      this.#ring.splice(0, this.#ring.length - this.#opts.bufferSize);
     this.broadcast(m);
     return m;
   }

@@ -1,5 +1,5 @@
 /** Wording shared by the answers: category phrases, source names, area labels, dashboard links, numbers. */
-import { DateTime } from 'luxon';
+import type { DateTime } from 'luxon';
 import type { Category } from '../core/categories.js';
 import type { Period } from './dates.js';
 import { AREAS, type AreaEntry } from './entities.js';
@@ -67,7 +67,8 @@ export function areaLabel(source: string, areaId: string): string {
     const boro = AREAS.find((a) => a.source === 'nyc' && a.ids.includes(areaId));
     return boro ? `precinct ${areaId} (${boro.name})` : `precinct ${areaId}`;
   }
-  if (exact && exact.name !== areaId) return fam === 'chicago' ? `${exact.name} (community area ${areaId})` : `${exact.name} (${areaId})`;
+  if (exact && exact.name !== areaId)
+    return fam === 'chicago' ? `${exact.name} (community area ${areaId})` : `${exact.name} (${areaId})`;
   return fam === 'chicago' ? `community area ${areaId}` : areaId;
 }
 
@@ -119,7 +120,9 @@ export function dashboardLink(base: string, f: LinkFilter): string {
 
 /** The period as the answer states it, with a note on what it is relative to. */
 export function periodSentence(p: Period): string {
-  return p.grain === 'month' || p.grain === 'year' || p.grain === 'day' ? `in ${p.label}` : p.grain === 'hour' ? `on ${p.label}` : `from ${p.label.replace(' to ', ' to ')}`;
+  if (p.grain === 'month' || p.grain === 'year') return `in ${p.label}`;
+  if (p.grain === 'day' || p.grain === 'hour' || !p.label.includes(' to ')) return `on ${p.label}`;
+  return `from ${p.label}`;
 }
 
 /** UTC ISO instant of a local DateTime. */

@@ -7,6 +7,7 @@
  * Context is in memory only: at most `maxSenders` senders (least recently used dropped first), each
  * forgotten after `contextTtlMs` of silence.
  */
+import { DateTime } from 'luxon';
 import type { Logger } from 'pino';
 import { z } from 'zod';
 import { CrimePulseError } from '../core/errors.js';
@@ -29,8 +30,7 @@ import {
 } from './data-answers.js';
 import { parsePeriods } from './dates.js';
 import type { Entities } from './entities.js';
-import { createNlu, type Nlu, type Understanding } from './nlu.js';
-import { DateTime } from 'luxon';
+import { defaultNlu, type Nlu, type Understanding } from './nlu.js';
 
 export const FaqFile = z.object({
   intents: z.record(
@@ -78,14 +78,18 @@ interface SenderContext {
   touchedAt: number;
 }
 
-const messagesTotal = counter('crimepulse_chat_messages_total', 'Chat messages answered, by intent', ['intent']);
+const messagesTotal = counter('crimepulse_chat_messages_total', 'Chat messages answered, by intent', [
+  'intent',
+]);
 
 const FOLLOW_UP_START = /^\s*(and|what about|how about|same|now|ok and|also|then)\b/i;
 
 const isDataIntent = (i: string): i is DataIntent => (DATA_INTENTS as readonly string[]).includes(i);
 
 function hasEntities(e: Entities): boolean {
-  return e.source !== undefined || e.area !== undefined || e.category !== undefined || e.sourceHint !== undefined;
+  return (
+    e.source !== undefined || e.area !== undefined || e.category !== undefined || e.sourceHint !== undefined
+  );
 }
 
 /** Merges a follow-up's entities into the previous request. */
@@ -135,12 +139,15 @@ function clarify(u: Understanding): BotMessage[] {
   const options: Button[] = u.ranking
     .filter((r) => r.intent !== 'out_of_scope' && r.intent !== 'inform' && r.intent !== 'follow_up')
     .slice(0, 3)
-    .map((r) => ({ title: FAQ.intents[r.intent]?.title ?? r.intent, payload: isDataIntent(r.intent) ? (FAQ.intents[r.intent]?.question ?? `/${r.intent}`) : `/${r.intent}` }));
+    .map((r) => ({
+      title: FAQ.intents[r.intent]?.title ?? r.intent,
+      payload: isDataIntent(r.intent) ? (FAQ.intents[r.intent]?.question ?? `/${r.intent}`) : `/${r.intent}`,
+    }));
   return [{ text: "I'm not sure I understood. Did you mean one of these?", buttons: options }];
 }
 
 export function createChatBot(options: ChatBotOptions): ChatBot {
-  const nlu = options.nlu ?? createNlu();
+  const nlu = options.nlu ?? defaultNlu();
   const clock = options.clock ?? (() => new Date());
   const threshold = options.confidenceThreshold ?? 0.45;
   const ttl = options.contextTtlMs ?? 30 * 60_000;
@@ -194,17 +201,31 @@ export function createChatBot(options: ChatBotOptions): ChatBot {
     return a.messages;
   }
 
-  async function handle(u: Understanding, ctx: SenderContext): Promise<{ intent: string; messages: BotMessage[] }> {
+  async function handle(
+    u: Understanding,
+    ctx: SenderContext,
+  ): Promise<{ intent: string; messages: BotMessage[] }> {
     const periodText = u.payload ? undefined : periodTextOf(u.text);
     const entitiesGiven = hasEntities(u.entities) || periodText !== undefined;
     let intent = u.intent;
 
     // A pending question (we asked for a city or date): an answer that fills it continues it.
-    if (ctx.pending && (intent === 'inform' || intent === 'follow_up' || (entitiesGiven && !isDataIntent(intent) && u.confidence < 0.9))) {
-      return { intent: ctx.pending.intent, messages: await runData(mergeRequest(ctx.pending, u.entities, periodText), ctx) };
+    if (
+      ctx.pending &&
+      (intent === 'inform' ||
+        intent === 'follow_up' ||
+        (entitiesGiven && !isDataIntent(intent) && u.confidence < 0.9))
+    ) {
+      return {
+        intent: ctx.pending.intent,
+        messages: await runData(mergeRequest(ctx.pending, u.entities, periodText), ctx),
+      };
     }
     // Follow-ups change one thing of the last data question.
-    const looksLikeFollowUp = intent === 'follow_up' || intent === 'inform' || (FOLLOW_UP_START.test(u.text) && entitiesGiven && u.confidence < 0.9);
+    const looksLikeFollowUp =
+      intent === 'follow_up' ||
+      intent === 'inform' ||
+      (FOLLOW_UP_START.test(u.text) && entitiesGiven && u.confidence < 0.9);
     if (ctx.last && looksLikeFollowUp && (entitiesGiven || u.payload)) {
       const merged = mergeRequest(ctx.last, u.entities, periodText);
       return { intent: merged.intent, messages: await runData(merged, ctx) };
@@ -225,14 +246,22 @@ export function createChatBot(options: ChatBotOptions): ChatBot {
       let req = requestOf(intent, u, periodText);
       // A data question without a city keeps the city of the conversation.
       if (req.source === undefined && ctx.last?.source !== undefined && intent !== 'explain_anomaly') {
-        req = { ...req, source: ctx.last.source, ...(ctx.last.sourceHint ? { sourceHint: ctx.last.sourceHint } : {}) };
+        req = {
+          ...req,
+          source: ctx.last.source,
+          ...(ctx.last.sourceHint ? { sourceHint: ctx.last.sourceHint } : {}),
+        };
       }
-      if (req.source === undefined && intent === 'explain_anomaly' && ctx.last?.source !== undefined) req = { ...req, source: ctx.last.source };
+      if (req.source === undefined && intent === 'explain_anomaly' && ctx.last?.source !== undefined)
+        req = { ...req, source: ctx.last.source };
       return { intent, messages: await runData(req, ctx) };
     }
     if (intent === 'data_freshness') {
       const [faq] = faqAnswer(intent);
-      return { intent, messages: [{ text: `${faq?.text ?? ''}\n${await freshnessLines(options.data, clock())}` }] };
+      return {
+        intent,
+        messages: [{ text: `${faq?.text ?? ''}\n${await freshnessLines(options.data, clock())}` }],
+      };
     }
     return { intent, messages: faqAnswer(intent) };
   }
@@ -252,10 +281,26 @@ export function createChatBot(options: ChatBotOptions): ChatBot {
       } catch (err) {
         if (!(err instanceof CrimePulseError)) throw err;
         log?.warn({ err, code: err.code }, 'chat data request failed');
-        result = { intent: 'error', messages: [{ text: `Sorry, I can't reach the data right now (${err.message}). Please try again later.`, custom: { type: 'error', code: err.code } }] };
+        result = {
+          intent: 'error',
+          messages: [
+            {
+              text: `Sorry, I can't reach the data right now (${err.message}). Please try again later.`,
+              custom: { type: 'error', code: err.code },
+            },
+          ],
+        };
       }
       messagesTotal.inc({ intent: result.intent });
-      log?.debug({ intent: u.intent, confidence: u.confidence, answered: result.intent, durationMs: Date.now() - started }, 'chat message');
+      log?.debug(
+        {
+          intent: u.intent,
+          confidence: u.confidence,
+          answered: result.intent,
+          durationMs: Date.now() - started,
+        },
+        'chat message',
+      );
       return result.messages;
     },
   };

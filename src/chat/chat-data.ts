@@ -43,7 +43,20 @@ export interface AnomalyQuery {
 
 export type ChatAnomaly = Pick<
   AnomalyRow,
-  'id' | 'granularity' | 'source' | 'areaId' | 'category' | 'windowStart' | 'windowEnd' | 'observed' | 'expected' | 'lower' | 'upper' | 'pValue' | 'qValue' | 'severity'
+  | 'id'
+  | 'granularity'
+  | 'source'
+  | 'areaId'
+  | 'category'
+  | 'windowStart'
+  | 'windowEnd'
+  | 'observed'
+  | 'expected'
+  | 'lower'
+  | 'upper'
+  | 'pValue'
+  | 'qValue'
+  | 'severity'
 >;
 
 export interface ChatData {

@@ -11,7 +11,7 @@ export function chatDocsMarkdown(): string {
     '',
     '<!-- Generated from src/chat/content/faq.json by `npx tsx src/chat/generate-chat-docs.ts`; edit the JSON, not this file. -->',
     '',
-    'The chatbot explains the project and answers questions about the data. It speaks Rasa\'s REST channel:',
+    "The chatbot explains the project and answers questions about the data. It speaks Rasa's REST channel:",
     '`POST /webhooks/rest/webhook` with `{"sender": "...", "message": "..."}` returns a JSON array of',
     '`{"recipient_id", "text"}` messages, some with `buttons` (`{title, payload}`: send the payload back as',
     'the next message) or `custom` (e.g. `{"type": "link", "href"}`); `GET /webhooks/rest/` returns',
@@ -25,7 +25,7 @@ export function chatDocsMarkdown(): string {
     'Numbers come from the store (or the API), never from the model. Each answer gives the number, the period',
     'actually used and a dashboard link with the same filter (`/?source=...&area=...&category=...&from=...&to=...`,',
     'ISO dates, `to` exclusive). Relative dates ("last week", "yesterday evening") are read against the',
-    "data's latest date when the source is a replay or its data is more than 30 days old; \"last week\" is the",
+    'data\'s latest date when the source is a replay or its data is more than 30 days old; "last week" is the',
     'Monday–Sunday week before, "past week" the last 7 days. UK questions are answered for whole months.',
     'Follow-ups keep the context per sender ("and in Brooklyn?", "what about robbery?"). Without a city the',
     'bot asks, with buttons.',
@@ -33,7 +33,8 @@ export function chatDocsMarkdown(): string {
     '| intent | example |',
     '|---|---|',
   ];
-  for (const [intent, f] of Object.entries(FAQ.intents)) if (DATA.has(intent) || intent === 'follow_up') lines.push(`| ${f.title} | “${f.question}” |`);
+  for (const [intent, f] of Object.entries(FAQ.intents))
+    if (DATA.has(intent) || intent === 'follow_up') lines.push(`| ${f.title} | “${f.question}” |`);
   lines.push('', '## Questions about the project', '');
   for (const [intent, f] of Object.entries(FAQ.intents)) {
     if (DATA.has(intent) || SKIP.has(intent)) continue;

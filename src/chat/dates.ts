@@ -31,16 +31,39 @@ export interface Period {
   partial: boolean;
 }
 
-const NUMBER_WORDS: Record<string, number> = { a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10, twelve: 12, fourteen: 14, thirty: 30 };
+const NUMBER_WORDS: Record<string, number> = {
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  twelve: 12,
+  fourteen: 14,
+  thirty: 30,
+};
 
-const PARTS: Record<string, [number, number]> = { morning: [6, 12], afternoon: [12, 18], evening: [18, 24], night: [18, 24], tonight: [18, 24] };
+const PARTS: Record<string, [number, number]> = {
+  morning: [6, 12],
+  afternoon: [12, 18],
+  evening: [18, 24],
+  night: [18, 24],
+  tonight: [18, 24],
+};
 
 /** ISO date of a local day. */
 const day = (d: DateTime): string => d.toISODate() ?? '';
 
 export function periodLabel(from: DateTime, to: DateTime, grain: Grain): string {
   const last = to.minus({ milliseconds: 1 });
-  if (grain === 'hour') return `${day(from)} ${from.toFormat('HH:mm')}–${to.hour === 0 ? '24:00' : to.toFormat('HH:mm')}`;
+  if (grain === 'hour')
+    return `${day(from)} ${from.toFormat('HH:mm')}–${to.hour === 0 ? '24:00' : to.toFormat('HH:mm')}`;
   if (grain === 'day') return day(from);
   if (grain === 'month' && from.plus({ months: 1 }).equals(to)) return from.toFormat('LLLL yyyy');
   if (grain === 'year' && from.plus({ years: 1 }).equals(to)) return from.toFormat('yyyy');
@@ -48,31 +71,60 @@ export function periodLabel(from: DateTime, to: DateTime, grain: Grain): string 
   return `${day(from)} to ${day(last)}`;
 }
 
-function make(from: DateTime, to: DateTime, grain: Grain, anchor: DateTime, text: string, start: number): Period {
+function make(
+  from: DateTime,
+  to: DateTime,
+  grain: Grain,
+  anchor: DateTime,
+  text: string,
+  start: number,
+): Period {
   const anchorDayEnd = anchor.startOf('day').plus({ days: 1 });
-  return { from, to, grain, label: periodLabel(from, to, grain), text, start, end: start + text.length, partial: to > anchorDayEnd };
+  return {
+    from,
+    to,
+    grain,
+    label: periodLabel(from, to, grain),
+    text,
+    start,
+    end: start + text.length,
+    partial: to > anchorDayEnd,
+  };
 }
 
-type Rule = { re: RegExp; build: (m: RegExpExecArray, anchor: DateTime) => { from: DateTime; to: DateTime; grain: Grain } | undefined };
+type Rule = {
+  re: RegExp;
+  build: (m: RegExpExecArray, anchor: DateTime) => { from: DateTime; to: DateTime; grain: Grain } | undefined;
+};
 
 /** A bare year ("in 2020"), read after chrono so "May 2020" stays a month. */
 const YEAR_RULE: Rule = {
-    re: /\b(?:(?:in|during|for|of)\s+(?:the\s+year\s+)?)?((?:19|20)\d\d)\b(?!\s*[-/]\d)/gi,
-    build: (m, a) => {
-      const y = Number(m[1]);
-      const from = DateTime.fromObject({ year: y, month: 1, day: 1 }, { zone: a.zone });
-      return { from, to: from.plus({ years: 1 }), grain: 'year' };
-    },
-  };
+  re: /\b(?:(?:in|during|for|of)\s+(?:the\s+year\s+)?)?((?:19|20)\d\d)\b(?!\s*[-/]\d)/gi,
+  build: (m, a) => {
+    const y = Number(m[1]);
+    const from = DateTime.fromObject({ year: y, month: 1, day: 1 }, { zone: a.zone });
+    return { from, to: from.plus({ years: 1 }), grain: 'year' };
+  },
+};
 
-const unitOf = (w: string): 'week' | 'month' | 'year' | 'day' | 'hour' => (w.startsWith('week') ? 'week' : w.startsWith('month') ? 'month' : w.startsWith('year') ? 'year' : w.startsWith('hour') ? 'hour' : 'day');
+const unitOf = (w: string): 'week' | 'month' | 'year' | 'day' | 'hour' =>
+  w.startsWith('week')
+    ? 'week'
+    : w.startsWith('month')
+      ? 'month'
+      : w.startsWith('year')
+        ? 'year'
+        : w.startsWith('hour')
+          ? 'hour'
+          : 'day';
 
 const RULES: Rule[] = [
   {
     re: /\b(yesterday|today|tonight|last night)(?:\s+(?:in the\s+)?(morning|afternoon|evening|night))?\b/gi,
     build: (m, a) => {
       const w = (m[1] ?? '').toLowerCase();
-      const base = w === 'yesterday' || w === 'last night' ? a.startOf('day').minus({ days: 1 }) : a.startOf('day');
+      const base =
+        w === 'yesterday' || w === 'last night' ? a.startOf('day').minus({ days: 1 }) : a.startOf('day');
       const part = w === 'tonight' ? 'tonight' : w === 'last night' ? 'night' : m[2]?.toLowerCase();
       if (part === undefined) return { from: base, to: base.plus({ days: 1 }), grain: 'day' };
       const [h0, h1] = PARTS[part] ?? [0, 24];
@@ -124,7 +176,11 @@ const RULES: Rule[] = [
 ];
 
 /** Runs the relative rules; returns periods and the text with their spans blanked. */
-function relative(text: string, anchor: DateTime, rules: Rule[] = RULES): { periods: Period[]; rest: string } {
+function relative(
+  text: string,
+  anchor: DateTime,
+  rules: Rule[] = RULES,
+): { periods: Period[]; rest: string } {
   const periods: Period[] = [];
   let rest = text;
   for (const rule of rules) {
@@ -141,7 +197,11 @@ function relative(text: string, anchor: DateTime, rules: Rule[] = RULES): { peri
 }
 
 /** A chrono point → the whole unit it names, in the anchor's zone. */
-function fromComponents(c: chrono.ParsedComponents, anchor: DateTime, isEnd: boolean): { from: DateTime; grain: Grain } | undefined {
+function fromComponents(
+  c: chrono.ParsedComponents,
+  anchor: DateTime,
+  isEnd: boolean,
+): { from: DateTime; grain: Grain } | undefined {
   const zone = anchor.zone;
   const y = c.get('year') ?? anchor.year;
   const mo = c.get('month') ?? 1;
@@ -166,7 +226,10 @@ export function parsePeriods(text: string, anchor: DateTime): Period[] {
   const { periods, rest: afterRules } = relative(text, anchor);
   let rest = afterRules;
   // chrono reads wall-clock components; give it the anchor's local wall time as a UTC reference.
-  const ref = { instant: new Date(Date.UTC(anchor.year, anchor.month - 1, anchor.day, anchor.hour, anchor.minute)), timezone: 0 };
+  const ref = {
+    instant: new Date(Date.UTC(anchor.year, anchor.month - 1, anchor.day, anchor.hour, anchor.minute)),
+    timezone: 0,
+  };
   for (const r of chrono.parse(rest, ref, { forwardDate: false })) {
     const s = fromComponents(r.start, anchor, false);
     if (s === undefined) continue;
@@ -184,7 +247,10 @@ export function parsePeriods(text: string, anchor: DateTime): Period[] {
     periods.push(make(s.from, to, grain, anchor, r.text, r.index));
     rest = rest.slice(0, r.index) + ' '.repeat(r.text.length) + rest.slice(r.index + r.text.length);
   }
-  const years = relative(rest, anchor, [YEAR_RULE]).periods.map((p) => ({ ...p, text: text.slice(p.start, p.end) }));
+  const years = relative(rest, anchor, [YEAR_RULE]).periods.map((p) => ({
+    ...p,
+    text: text.slice(p.start, p.end),
+  }));
   periods.push(...years);
   return periods.sort((a, b) => a.start - b.start);
 }
@@ -195,7 +261,14 @@ export function toWholeMonths(p: Period, anchor: DateTime): Period {
   const lastMonth = p.to.minus({ milliseconds: 1 }).startOf('month');
   const to = lastMonth.plus({ months: 1 });
   if (from.equals(p.from) && to.equals(p.to)) return p;
-  return { ...p, from, to, grain: from.plus({ months: 1 }).equals(to) ? 'month' : 'range', label: periodLabel(from, to, from.plus({ months: 1 }).equals(to) ? 'month' : 'range'), partial: to > anchor.startOf('day').plus({ days: 1 }) };
+  return {
+    ...p,
+    from,
+    to,
+    grain: from.plus({ months: 1 }).equals(to) ? 'month' : 'range',
+    label: periodLabel(from, to, from.plus({ months: 1 }).equals(to) ? 'month' : 'range'),
+    partial: to > anchor.startOf('day').plus({ days: 1 }),
+  };
 }
 
 /** The default period when none is given: the 7 days ending with the anchor's day. */
@@ -206,7 +279,8 @@ export function defaultPeriod(anchor: DateTime): Period {
 
 /** The period of the same length just before `p` (calendar units for week/month/year). */
 export function previousPeriod(p: Period, anchor: DateTime): Period {
-  const unit = p.grain === 'month' ? 'months' : p.grain === 'year' ? 'years' : p.grain === 'week' ? 'weeks' : undefined;
+  const unit =
+    p.grain === 'month' ? 'months' : p.grain === 'year' ? 'years' : p.grain === 'week' ? 'weeks' : undefined;
   const from = unit ? p.from.minus({ [unit]: 1 }) : p.from.minus(p.to.diff(p.from));
   const to = unit ? p.from : p.from;
   return make(from, to, p.grain, anchor, '', 0);

@@ -44,10 +44,19 @@ export interface EntitySpan {
 export const AREAS: AreaEntry[] = (areasJson as { areas: AreaEntry[] }).areas;
 
 const SOURCE_SYNONYMS: Record<SourceFamily, string[]> = {
-  chicago: ['chicago', 'chi town', 'chitown', 'windy city', 'cpd'],
+  chicago: ['chicago', 'chi town', 'chitown', 'windy city', 'cpd', 'community area', 'community areas'],
   nyc: ['nyc', 'new york', 'new york city', 'ny', 'nypd', 'big apple'],
   la: ['la', 'l a', 'los angeles', 'lapd', 'los angeles city'],
-  'uk-police': ['london', 'city of london', 'uk', 'england', 'britain', 'united kingdom', 'police uk', 'data police uk'],
+  'uk-police': [
+    'london',
+    'city of london',
+    'uk',
+    'england',
+    'britain',
+    'united kingdom',
+    'police uk',
+    'data police uk',
+  ],
   'socrata-sf': ['san francisco', 'sf', 'frisco', 'sfpd'],
 };
 
@@ -60,24 +69,126 @@ const SOURCE_HINTS: Record<string, string[]> = {
 
 export const CATEGORY_SYNONYMS: Record<Category, string[]> = {
   violence: [
-    'violence', 'violent', 'violent crime', 'violent crimes', 'violent incidents', 'assault', 'assaults', 'battery', 'batteries',
-    'homicide', 'homicides', 'murder', 'murders', 'killings', 'stabbing', 'stabbings', 'attacks', 'fights', 'violence against the person',
+    'violence',
+    'violent',
+    'violent crime',
+    'violent crimes',
+    'violent incidents',
+    'assault',
+    'assaults',
+    'battery',
+    'batteries',
+    'homicide',
+    'homicides',
+    'murder',
+    'murders',
+    'killings',
+    'stabbing',
+    'stabbings',
+    'attacks',
+    'fights',
+    'violence against the person',
   ],
-  'sexual-offences': ['sexual offences', 'sexual offenses', 'sex offences', 'sex offenses', 'sex crimes', 'sex crime', 'rape', 'rapes', 'sexual assault', 'sexual assaults', 'sexual crimes'],
+  'sexual-offences': [
+    'sexual offences',
+    'sexual offenses',
+    'sex offences',
+    'sex offenses',
+    'sex crimes',
+    'sex crime',
+    'rape',
+    'rapes',
+    'sexual assault',
+    'sexual assaults',
+    'sexual crimes',
+  ],
   robbery: ['robbery', 'robberies', 'mugging', 'muggings', 'hold ups', 'holdups', 'stick ups', 'robbed'],
-  burglary: ['burglary', 'burglaries', 'break ins', 'break in', 'breakins', 'breaking and entering', 'housebreaking', 'home invasions', 'burgled', 'burglars'],
-  theft: ['theft', 'thefts', 'larceny', 'larcenies', 'stealing', 'shoplifting', 'pickpocketing', 'pickpockets', 'bike theft', 'bicycle theft', 'petty theft'],
-  'vehicle-crime': [
-    'vehicle crime', 'vehicle crimes', 'car theft', 'car thefts', 'stolen cars', 'stolen car', 'stolen vehicles', 'auto theft', 'auto thefts',
-    'motor vehicle theft', 'vehicle theft', 'vehicle thefts', 'car break ins', 'car crime', 'cars stolen', 'theft from vehicles',
+  burglary: [
+    'burglary',
+    'burglaries',
+    'break ins',
+    'break in',
+    'breakins',
+    'breaking and entering',
+    'housebreaking',
+    'home invasions',
+    'burgled',
+    'burglars',
   ],
-  'criminal-damage': ['criminal damage', 'vandalism', 'graffiti', 'property damage', 'damage', 'vandalised', 'vandalized'],
+  theft: [
+    'theft',
+    'thefts',
+    'larceny',
+    'larcenies',
+    'stealing',
+    'shoplifting',
+    'pickpocketing',
+    'pickpockets',
+    'bike theft',
+    'bicycle theft',
+    'petty theft',
+  ],
+  'vehicle-crime': [
+    'vehicle crime',
+    'vehicle crimes',
+    'car theft',
+    'car thefts',
+    'stolen cars',
+    'stolen car',
+    'stolen vehicles',
+    'auto theft',
+    'auto thefts',
+    'motor vehicle theft',
+    'vehicle theft',
+    'vehicle thefts',
+    'car break ins',
+    'car crime',
+    'cars stolen',
+    'theft from vehicles',
+  ],
+  'criminal-damage': [
+    'criminal damage',
+    'vandalism',
+    'graffiti',
+    'property damage',
+    'damage',
+    'vandalised',
+    'vandalized',
+  ],
   arson: ['arson', 'arsons', 'fire setting', 'arson attacks'],
-  drugs: ['drugs', 'drug', 'narcotics', 'drug offences', 'drug offenses', 'drug crimes', 'drug crime', 'drug possession', 'possession of drugs'],
-  weapons: ['weapons', 'weapon', 'weapons offences', 'weapon offences', 'weapons violations', 'guns', 'gun crime', 'firearms', 'knife crime', 'possession of weapons'],
+  drugs: [
+    'drugs',
+    'drug',
+    'narcotics',
+    'drug offences',
+    'drug offenses',
+    'drug crimes',
+    'drug crime',
+    'drug possession',
+    'possession of drugs',
+  ],
+  weapons: [
+    'weapons',
+    'weapon',
+    'weapons offences',
+    'weapon offences',
+    'weapons violations',
+    'guns',
+    'gun crime',
+    'firearms',
+    'knife crime',
+    'possession of weapons',
+  ],
   'public-order': ['public order', 'public order offences', 'disorderly conduct', 'public peace', 'disorder'],
   fraud: ['fraud', 'frauds', 'scams', 'scam', 'deception', 'forgery', 'fraud and deception'],
-  'anti-social-behaviour': ['anti social behaviour', 'anti social behavior', 'antisocial behaviour', 'antisocial behavior', 'asb', 'nuisance'],
+  'anti-social-behaviour': [
+    'anti social behaviour',
+    'anti social behavior',
+    'antisocial behaviour',
+    'antisocial behavior',
+    'asb',
+    'nuisance',
+  ],
   other: ['other crime', 'other crimes', 'other offences'],
 };
 
@@ -136,7 +247,7 @@ function keysOf(): Key[] {
   for (const [src, syns] of Object.entries(SOURCE_SYNONYMS)) for (const s of syns) add('source', src, s);
   for (const [hint, syns] of Object.entries(SOURCE_HINTS)) for (const s of syns) add('hint', hint, s);
   for (const [cat, syns] of Object.entries(CATEGORY_SYNONYMS)) {
-    add('category', cat, cat.replaceAll('-', ' '));
+    if (cat !== 'other') add('category', cat, cat.replaceAll('-', ' '));
     for (const s of syns) add('category', cat, s);
   }
   AREAS.forEach((a, i) => {
@@ -150,23 +261,61 @@ function keysOf(): Key[] {
 const KEYS = keysOf();
 const KNOWN_WORDS = new Set(KEYS.flatMap((k) => k.tokens));
 
-/** Allowed edits for a phrase of this many letters: none under 5 (too many false friends). */
+/** Allowed edits for a word of this many letters: none under 5 (too many false friends). */
 function maxEdits(len: number): number {
-  return len >= 9 ? 2 : len >= 5 ? 1 : 0;
+  return len >= 10 ? 2 : len >= 5 ? 1 : 0;
 }
 
 /** Common words that are one edit away from a key but never mean it. */
-const STOP = new Set(['area', 'areas', 'where', 'there', 'these', 'those', 'month', 'months', 'week', 'which', 'about', 'wrong', 'dates', 'dated', 'thanks', 'great', 'shoot', 'drive', 'other', 'theme', 'these', 'range', 'rates', 'times', 'latest', 'lasted', 'change', 'danger']);
+const STOP = new Set([
+  'area',
+  'areas',
+  'where',
+  'there',
+  'these',
+  'those',
+  'month',
+  'months',
+  'week',
+  'which',
+  'about',
+  'wrong',
+  'dates',
+  'dated',
+  'thanks',
+  'great',
+  'shoot',
+  'drive',
+  'other',
+  'theme',
+  'these',
+  'range',
+  'rates',
+  'times',
+  'latest',
+  'lasted',
+  'change',
+  'danger',
+]);
 
 function matches(key: Key, window: Token[]): 'exact' | 'fuzzy' | null {
   const text = window.map((t) => t.text).join(' ');
   if (text === key.text) return 'exact';
-  const edits = maxEdits(key.text.length);
-  if (edits === 0 || Math.abs(text.length - key.text.length) > edits) return null;
-  if (window.length === 1 && (STOP.has(text) || KNOWN_WORDS.has(text))) return null;
   // Numbers must match exactly ("001a" vs "001b" are different areas).
   if (/\d/.test(text) || /\d/.test(key.text)) return null;
-  return distance(text, key.text) <= edits ? 'fuzzy' : null;
+  // Word by word: each word within its own edit budget, same first letter (typos rarely hit it),
+  // and a known word or stop word never stands in for another.
+  let fuzzy = 0;
+  for (let i = 0; i < window.length; i++) {
+    const w = (window[i] as Token).text;
+    const k = key.tokens[i] as string;
+    if (w === k) continue;
+    if (w[0] !== k[0] || STOP.has(w) || KNOWN_WORDS.has(w)) return null;
+    const edits = maxEdits(k.length);
+    if (edits === 0 || Math.abs(w.length - k.length) > edits || distance(w, k) > edits) return null;
+    fuzzy++;
+  }
+  return fuzzy > 0 && (window.length === 1 || fuzzy < window.length) ? 'fuzzy' : null;
 }
 
 /** Spans found in `text`, non-overlapping, longest and exact first. */
@@ -182,7 +331,12 @@ export function findEntitySpans(text: string): EntitySpan[] {
         const m = matches(key, tokens.slice(i, i + n));
         if (m === null || (pass === 'exact' && m !== 'exact')) continue;
         for (let j = i; j < i + n; j++) used[j] = true;
-        spans.push({ kind: key.kind, value: key.value, start: tokens[i]?.start ?? 0, end: tokens[i + n - 1]?.end ?? 0 });
+        spans.push({
+          kind: key.kind,
+          value: key.value,
+          start: tokens[i]?.start ?? 0,
+          end: tokens[i + n - 1]?.end ?? 0,
+        });
       }
     }
   }
@@ -200,7 +354,12 @@ function rawAreaSpans(text: string, taken: EntitySpan[]): EntitySpan[] {
     if (taken.some((s) => s.start < end && start < s.end)) continue;
     const word = (m[1] ?? '').toLowerCase();
     const id = (m[2] ?? '').toUpperCase();
-    const source: SourceFamily = word === 'lsoa' || id.startsWith('E0') ? 'uk-police' : word === 'precinct' || word === 'pct' ? 'nyc' : 'chicago';
+    const source: SourceFamily =
+      word === 'lsoa' || id.startsWith('E0')
+        ? 'uk-police'
+        : word === 'precinct' || word === 'pct'
+          ? 'nyc'
+          : 'chicago';
     out.push({ kind: 'area', value: `raw:${source}:${id}`, start, end });
   }
   return out;
@@ -210,7 +369,13 @@ function areaFromValue(value: string): AreaEntry | undefined {
   if (value.startsWith('raw:')) {
     const [, source, id] = value.split(':') as [string, SourceFamily, string];
     const known = AREAS.find((a) => a.source === source && a.ids.length === 1 && a.ids[0] === id);
-    return known ?? { source, name: source === 'nyc' ? `precinct ${id}` : source === 'chicago' ? `community area ${id}` : id, ids: [id] };
+    return (
+      known ?? {
+        source,
+        name: source === 'nyc' ? `precinct ${id}` : source === 'chicago' ? `community area ${id}` : id,
+        ids: [id],
+      }
+    );
   }
   return AREAS[Number(value)];
 }
@@ -233,10 +398,18 @@ export function extractEntities(text: string): { entities: Entities; spans: Enti
   return { entities, spans };
 }
 
-const PLACEHOLDER: Record<EntitySpan['kind'], string> = { source: ' _city_ ', area: ' _area_ ', category: ' _crime_ ', hint: ' _dataset_ ' };
+const PLACEHOLDER: Record<EntitySpan['kind'], string> = {
+  source: ' _city_ ',
+  area: ' _area_ ',
+  category: ' _crime_ ',
+  hint: ' _dataset_ ',
+};
 
 /** The text with entity spans (and date spans given) replaced by placeholders, for the classifier. */
-export function delexicalise(text: string, spans: { kind: EntitySpan['kind'] | 'date'; start: number; end: number }[]): string {
+export function delexicalise(
+  text: string,
+  spans: { kind: EntitySpan['kind'] | 'date'; start: number; end: number }[],
+): string {
   let out = '';
   let at = 0;
   for (const s of [...spans].sort((a, b) => a.start - b.start)) {

@@ -5,11 +5,15 @@
  */
 import { z } from 'zod';
 import { ChatError } from '../core/errors.js';
+import { Severity } from '../pipeline/index.js';
 import type { AnomalyQuery, ChatData, CountQuery } from './chat-data.js';
 import { toChatAnomaly } from './chat-data.js';
 
 /** The subset of `fetch` used (tests pass one that goes through `app.inject`). */
-export type FetchLike = (url: string, init?: { signal?: AbortSignal; headers?: Record<string, string> }) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
+export type FetchLike = (
+  url: string,
+  init?: { signal?: AbortSignal; headers?: Record<string, string> },
+) => Promise<{ ok: boolean; status: number; json(): Promise<unknown> }>;
 
 export interface HttpChatDataOptions {
   /** Base URL of the API, e.g. `http://127.0.0.1:8080`. */
@@ -28,8 +32,13 @@ const SourcesBody = z.object({
     }),
   ),
 });
-const WindowsBody = z.object({ items: z.array(z.object({ events: z.number() })), nextPageToken: z.string().nullable() });
-const StatsBody = z.object({ topAreas: z.array(z.object({ source: z.string(), areaId: z.string(), events: z.number() })) });
+const WindowsBody = z.object({
+  items: z.array(z.object({ events: z.number() })),
+  nextPageToken: z.string().nullable(),
+});
+const StatsBody = z.object({
+  topAreas: z.array(z.object({ source: z.string(), areaId: z.string(), events: z.number() })),
+});
 const AnomalyItem = z.object({
   id: z.string(),
   granularity: z.enum(['hour', 'day', 'month']),
@@ -44,7 +53,7 @@ const AnomalyItem = z.object({
   upper: z.number(),
   pValue: z.number(),
   qValue: z.number().nullable(),
-  severity: z.enum(['low', 'medium', 'high']),
+  severity: Severity,
 });
 const AnomaliesBody = z.object({ items: z.array(AnomalyItem), nextPageToken: z.string().nullable() });
 
@@ -53,19 +62,31 @@ export function httpChatData(options: HttpChatDataOptions): ChatData {
   const doFetch: FetchLike = options.fetch ?? ((url, init) => fetch(url, init));
   const timeoutMs = options.timeoutMs ?? 10_000;
 
-  async function get<S extends z.ZodType>(path: string, params: Record<string, string | undefined>, shape: S): Promise<z.infer<S>> {
+  async function get<S extends z.ZodType>(
+    path: string,
+    params: Record<string, string | undefined>,
+    shape: S,
+  ): Promise<z.infer<S>> {
     const qs = new URLSearchParams();
     for (const [k, v] of Object.entries(params)) if (v !== undefined) qs.set(k, v);
     const url = `${base}${path}${qs.size > 0 ? `?${qs.toString()}` : ''}`;
     let res: Awaited<ReturnType<FetchLike>>;
     try {
-      res = await doFetch(url, { signal: AbortSignal.timeout(timeoutMs), headers: { accept: 'application/json' } });
+      res = await doFetch(url, {
+        signal: AbortSignal.timeout(timeoutMs),
+        headers: { accept: 'application/json' },
+      });
     } catch (err) {
-      throw new ChatError('CP_ERR_CHAT_DATA', `the API at ${base} is unreachable: ${(err as Error).message}`, { cause: err });
+      throw new ChatError(
+        'CP_ERR_CHAT_DATA',
+        `the API at ${base} is unreachable: ${(err as Error).message}`,
+        { cause: err },
+      );
     }
     if (!res.ok) throw new ChatError('CP_ERR_CHAT_DATA', `the API answered ${res.status} for ${path}`);
     const parsed = shape.safeParse(await res.json());
-    if (!parsed.success) throw new ChatError('CP_ERR_CHAT_DATA', `the API's ${path} answer has an unexpected shape`);
+    if (!parsed.success)
+      throw new ChatError('CP_ERR_CHAT_DATA', `the API's ${path} answer has an unexpected shape`);
     return parsed.data;
   }
 
@@ -83,13 +104,22 @@ export function httpChatData(options: HttpChatDataOptions): ChatData {
       const body = await get('/v1/sources', {}, SourcesBody);
       return body.items
         .filter((s) => s.stored !== null)
-        .map((s) => ({ source: s.source, events: s.stored?.events ?? 0, newestOccurredAt: s.stored?.newestOccurredAt ?? null, mode: s.mode }));
+        .map((s) => ({
+          source: s.source,
+          events: s.stored?.events ?? 0,
+          newestOccurredAt: s.stored?.newestOccurredAt ?? null,
+          mode: s.mode,
+        }));
     },
     async count(q) {
       let sum = 0;
       let token: string | undefined;
       do {
-        const page = await get('/v1/windows', { ...filter(q), granularity: q.granularity, limit: '10000', pageToken: token }, WindowsBody);
+        const page = await get(
+          '/v1/windows',
+          { ...filter(q), granularity: q.granularity, limit: '10000', pageToken: token },
+          WindowsBody,
+        );
         for (const w of page.items) sum += w.events;
         token = page.nextPageToken ?? undefined;
       } while (token !== undefined);

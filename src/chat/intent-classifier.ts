@@ -45,7 +45,8 @@ export function features(text: string): string[] {
     if (i + 1 < words.length) out.push(`b:${w} ${words[i + 1]}`);
     if (w.startsWith('_')) continue;
     const padded = ` ${w} `;
-    for (let n = 2; n <= 4; n++) for (let j = 0; j + n <= padded.length; j++) out.push(`c:${padded.slice(j, j + n)}`);
+    for (let n = 2; n <= 4; n++)
+      for (let j = 0; j + n <= padded.length; j++) out.push(`c:${padded.slice(j, j + n)}`);
   }
   if (words.length === 0) out.push('w:<empty>');
   return out;
@@ -65,8 +66,11 @@ function rng(seed: number): () => number {
 
 type Sparse = { idx: Int32Array; val: Float64Array };
 
-export function trainIntentClassifier(examples: readonly LabelledText[], options: TrainOptions = {}): IntentClassifier {
-  const epochs = options.epochs ?? 40;
+export function trainIntentClassifier(
+  examples: readonly LabelledText[],
+  options: TrainOptions = {},
+): IntentClassifier {
+  const epochs = options.epochs ?? 25;
   const lr0 = options.learningRate ?? 0.5;
   const l2 = options.l2 ?? 1e-4;
   const intents = [...new Set(examples.map((e) => e.intent))].sort();
@@ -154,7 +158,9 @@ export function trainIntentClassifier(examples: readonly LabelledText[], options
     intents,
     rank(text: string): IntentScore[] {
       const p = scores(vectorise(features(text)));
-      return intents.map((intent, k) => ({ intent, confidence: p[k] ?? 0 })).sort((a, c) => c.confidence - a.confidence);
+      return intents
+        .map((intent, k) => ({ intent, confidence: p[k] ?? 0 }))
+        .sort((a, c) => c.confidence - a.confidence);
     },
   };
 }

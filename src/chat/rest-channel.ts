@@ -24,8 +24,8 @@ export const MAX_MESSAGE_CHARS = 1000;
 export const CHAT_BODY_LIMIT = 16 * 1024;
 
 export const RestRequest = z.object({
-  sender: z.string().trim().min(1, 'sender is required').max(128, 'sender: at most 128 characters'),
-  message: z.string().max(MAX_MESSAGE_CHARS, `message: at most ${MAX_MESSAGE_CHARS} characters`),
+  sender: z.string().trim().min(1, 'required').max(128, 'at most 128 characters'),
+  message: z.string().max(MAX_MESSAGE_CHARS, `at most ${MAX_MESSAGE_CHARS} characters`),
   metadata: z.record(z.string(), z.unknown()).optional(),
 });
 export type RestRequest = z.infer<typeof RestRequest>;
@@ -56,11 +56,18 @@ function asset(name: string): string {
 
 /** Errors of these routes as `{code, message, statusCode}` (the API's shape), in either host app. */
 function chatErrorHandler(err: FastifyError, req: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const send = (code: keyof typeof ERRORS, message: string): FastifyReply => reply.code(ERRORS[code].status).send({ code, message, statusCode: ERRORS[code].status });
+  const send = (code: keyof typeof ERRORS, message: string): FastifyReply =>
+    reply.code(ERRORS[code].status).send({ code, message, statusCode: ERRORS[code].status });
   if (err instanceof CrimePulseError) return send(err.code, err.message);
-  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE') return send('CP_ERR_API_PAYLOAD_TOO_LARGE', `request body too large (limit ${CHAT_BODY_LIMIT / 1024} KiB; a message has at most ${MAX_MESSAGE_CHARS} characters)`);
-  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') return send('CP_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'send application/json');
-  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) return send('CP_ERR_CHAT_INPUT', `body: ${err.message}`);
+  if (err.code === 'FST_ERR_CTP_BODY_TOO_LARGE')
+    return send(
+      'CP_ERR_API_PAYLOAD_TOO_LARGE',
+      `request body too large (limit ${CHAT_BODY_LIMIT / 1024} KiB; a message has at most ${MAX_MESSAGE_CHARS} characters)`,
+    );
+  if (err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE')
+    return send('CP_ERR_API_UNSUPPORTED_MEDIA_TYPE', 'send application/json');
+  if (typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500)
+    return send('CP_ERR_CHAT_INPUT', `body: ${err.message}`);
   req.log.error({ err }, 'chat request failed');
   return send('CP_ERR_INTERNAL', 'Internal error');
 }
@@ -68,7 +75,9 @@ function chatErrorHandler(err: FastifyError, req: FastifyRequest, reply: Fastify
 export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, { bot }) => {
   app.setErrorHandler(chatErrorHandler);
   const page = asset('chat.html');
-  const files = Object.fromEntries(Object.entries(ASSETS).map(([k, v]) => [k, { body: asset(v.file), type: v.type }]));
+  const files = Object.fromEntries(
+    Object.entries(ASSETS).map(([k, v]) => [k, { body: asset(v.file), type: v.type }]),
+  );
 
   app.get('/webhooks/rest/', async () => ({ status: 'ok' }));
 
@@ -77,7 +86,10 @@ export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, { b
     if (!parsed.success) {
       const issue = parsed.error.issues[0];
       const path = issue?.path.join('.') ?? '';
-      throw new ChatError('CP_ERR_CHAT_INPUT', `body${path ? `.${path}` : ''}: ${issue?.message ?? 'invalid'}`);
+      throw new ChatError(
+        'CP_ERR_CHAT_INPUT',
+        `body${path ? `.${path}` : ''}: ${issue?.message ?? 'invalid'}`,
+      );
     }
     const { sender, message } = parsed.data;
     if (message.trim().length === 0) return [];
@@ -85,7 +97,9 @@ export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, { b
     return out.map((m) => ({ recipient_id: sender, ...m }));
   });
 
-  app.get('/chat', async (_req, reply) => reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page));
+  app.get('/chat', async (_req, reply) =>
+    reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page),
+  );
   app.get('/chat/', async (_req, reply) => reply.redirect('/chat'));
   app.get<{ Params: { name: string } }>('/chat/:name', async (req, reply) => {
     const f = files[req.params.name];

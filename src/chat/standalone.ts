@@ -22,11 +22,22 @@ export interface StandaloneChatOptions {
 
 export async function startStandaloneChat(options: StandaloneChatOptions): Promise<FastifyInstance> {
   const apiUrl = new URL(options.apiUrl);
-  if (apiUrl.protocol !== 'http:' && apiUrl.protocol !== 'https:') throw new TypeError(`--api must be an http(s) URL, got ${options.apiUrl}`);
+  if (apiUrl.protocol !== 'http:' && apiUrl.protocol !== 'https:')
+    throw new TypeError(`--api must be an http(s) URL, got ${options.apiUrl}`);
   const log = options.log.child({ component: 'chat' });
-  const data = httpChatData({ apiUrl: apiUrl.toString(), ...(options.fetch ? { fetch: options.fetch } : {}) });
-  const bot = createChatBot({ data, log, dashboardUrl: options.dashboardUrl ?? new URL('/', apiUrl).toString() });
-  const app = Fastify({ loggerInstance: log as unknown as FastifyInstance['log'], disableRequestLogging: true });
+  const data = httpChatData({
+    apiUrl: apiUrl.toString(),
+    ...(options.fetch ? { fetch: options.fetch } : {}),
+  });
+  const bot = createChatBot({
+    data,
+    log,
+    dashboardUrl: options.dashboardUrl ?? new URL('/', apiUrl).toString(),
+  });
+  const app = Fastify({
+    loggerInstance: log as unknown as FastifyInstance['log'],
+    disableRequestLogging: true,
+  });
   await app.register(chatPlugin, { bot });
   app.get('/', async (_req, reply) => reply.redirect('/chat'));
   app.get('/health', async () => ({ status: 'ok', api: apiUrl.toString() }));

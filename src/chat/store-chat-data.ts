@@ -8,7 +8,14 @@ import { StoreError } from '../core/errors.js';
 import { ANOMALY_SELECT } from '../store/duckdb-store.js';
 import { sourcesSummary, windowSeries } from '../store/index.js';
 import { rowToAnomaly } from '../store/rows.js';
-import { type AnomalyQuery, type ChatData, type ChatSource, type CountQuery, rankAreas, toChatAnomaly } from './chat-data.js';
+import {
+  type AnomalyQuery,
+  type ChatData,
+  type ChatSource,
+  type CountQuery,
+  rankAreas,
+  toChatAnomaly,
+} from './chat-data.js';
 
 export interface StoreChatDataOptions {
   reader: DuckDBConnection;
@@ -51,7 +58,12 @@ export function storeChatData(options: StoreChatDataOptions): ChatData {
     async sources(): Promise<ChatSource[]> {
       const modes = new Map((options.board?.list() ?? []).map((v) => [v.source, v.mode ?? null]));
       const stored = await sourcesSummary(conn);
-      return stored.map((s) => ({ source: s.source, events: s.events, newestOccurredAt: s.newestOccurredAt, mode: modes.get(s.source) ?? null }));
+      return stored.map((s) => ({
+        source: s.source,
+        events: s.events,
+        newestOccurredAt: s.newestOccurredAt,
+        mode: modes.get(s.source) ?? null,
+      }));
     },
     async count(q) {
       let sum = 0;
@@ -75,7 +87,11 @@ export function storeChatData(options: StoreChatDataOptions): ChatData {
           })
         ).getRowObjectsJS() as Record<string, unknown>[];
       } catch (err) {
-        throw new StoreError('CP_ERR_STORE_QUERY', `store query failed: ${(err as Error).message.split('\n')[0]}`, { cause: err });
+        throw new StoreError(
+          'CP_ERR_STORE_QUERY',
+          `store query failed: ${(err as Error).message.split('\n')[0]}`,
+          { cause: err },
+        );
       }
       return raw.map((r) => toChatAnomaly(rowToAnomaly(r)));
     },

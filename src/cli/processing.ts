@@ -24,14 +24,20 @@ export async function openProcessing(ctx: CommandContext, workerId: string): Pro
   const sink = createDeltaSink(lakeRoot, { logger: ctx.log.child({ component: 'lake' }) });
   await catchUpLake(store, sink, lakeRoot, workerId, ctx.log);
   const log = ctx.log.child({ component: 'lake' });
-  const lake = coalescingSink(sink, { onError: (err) => log.error({ err }, 'lake write failed; it is retried with the next group') });
+  const lake = coalescingSink(sink, {
+    onError: (err) => log.error({ err }, 'lake write failed; it is retried with the next group'),
+  });
   return {
     store,
     sinks: [lake],
     lake,
     workerId,
     close: async () => {
-      await lake.close().catch((err) => log.error({ err }, 'final lake flush failed; the next start catches up from the store'));
+      await lake
+        .close()
+        .catch((err) =>
+          log.error({ err }, 'final lake flush failed; the next start catches up from the store'),
+        );
       await store.close();
     },
   };

@@ -1,10 +1,13 @@
 /**
  * `crimepulse start`: every role in one process (what `npm start` runs). In-process bus, one DuckDB
  * file, Delta tables and MLflow runs under the data dir; sources in auto mode (live where the portal
- * answers, the shipped sample replayed where it does not).
+ * answers, the shipped sample replayed where it does not). The first part of each replay is played at
+ * full speed (history), then the rest is paced live; once the history is committed, models are trained
+ * if no champion exists, and retrained on `retrainCron`.
  */
-
+import { Cron } from 'croner';
 import { buildApp } from '../api/app.js';
+import type { FeedBatch } from '../api/app-deps.js';
 import { createBus } from '../bus/index.js';
 import { enableDefaultMetrics } from '../core/metrics.js';
 import { runPipeline } from '../pipeline/index.js';
@@ -12,6 +15,7 @@ import { runIngest } from '../sources/ingest-runner.js';
 import { knownSourceIds, loadRegistry } from '../sources/registry.js';
 import { SourceStatusBoard } from '../sources/status-board.js';
 import { createContext } from './context.js';
+import { openModels } from './models.js';
 import { openProcessing } from './processing.js';
 import { startStatusLog } from './status-log.js';
 
@@ -36,7 +40,54 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   const { store } = stack;
   const board = new SourceStatusBoard();
   const entries = await loadRegistry({ config });
-  const pipeline = runPipeline({ bus, store, sinks: stack.sinks, config, log, signal, groupId: 'crimepulse-process' });
+  const models = await openModels(ctx, entries);
+  const listeners = new Set<(b: FeedBatch) => void>();
+
+  let published = 0;
+  let committed = 0;
+  let training: Promise<unknown> | undefined;
+  const train = (why: string) => {
+    training ??= (async () => {
+      log.info({ component: 'training', why }, `training models (${why})`);
+      try {
+        return await models.train({ store: store.reader });
+      } catch (err) {
+        log.error({ component: 'training', err }, 'training failed');
+        return { error: (err as Error).message };
+      } finally {
+        training = undefined;
+      }
+    })();
+    return training;
+  };
+  const caughtUp = new Set<string>();
+  let firstTrainPending = !models.runtime.hasSeriesModels();
+  const maybeFirstTrain = () => {
+    if (firstTrainPending && caughtUp.size >= entries.length && committed >= published) {
+      firstTrainPending = false;
+      void train('first run: history is in and no champion exists');
+    }
+  };
+
+  const pipeline = runPipeline({
+    bus,
+    store,
+    sinks: stack.sinks,
+    scorer: models.runtime,
+    config,
+    log,
+    signal,
+    groupId: 'crimepulse-process',
+    maxBatchSize: 5000,
+    onBatch: (s) => {
+      committed += s.messages;
+      if (listeners.size > 0) {
+        const batch: FeedBatch = { counts: s.appliedBySource, anomalies: s.anomalies };
+        for (const l of listeners) l(batch);
+      }
+      maybeFirstTrain();
+    },
+  });
   const ingest = runIngest({
     entries,
     bus,
@@ -47,8 +98,52 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     board,
     log,
     signal,
+    onPublished: (_s, messages) => {
+      published += messages.length;
+    },
+    onCaughtUp: (source) => {
+      caughtUp.add(source);
+      maybeFirstTrain();
+    },
   });
-  const app = await buildApp({ log, board, readiness: { bus: () => bus.healthy() } });
+  const cron =
+    config.retrainCron === 'off'
+      ? undefined
+      : new Cron(config.retrainCron, () => void train(`schedule ${config.retrainCron}`));
+
+  const app = await buildApp({
+    log,
+    board,
+    store,
+    predictModel: () => models.runtime.predictModel,
+    forecaster: {
+      get version() {
+        return models.runtime.seriesVersion ?? 'none';
+      },
+      forecast: async (q) => models.runtime.forecast(q),
+    },
+    models: models.reader,
+    feed: {
+      subscribe(listener) {
+        listeners.add(listener);
+        return () => listeners.delete(listener);
+      },
+    },
+    admin: {
+      retrain: async () => train('admin request'),
+      promote: async (model, version) => models.runtime.promote(model, Number(version), 'admin'),
+      replay: async (source) => ({
+        accepted: false,
+        reason: `replay of ${source} while running is not wired yet`,
+      }),
+    },
+    readiness: {
+      store: () => true,
+      bus: () => bus.healthy(),
+      model: () => models.runtime.predictModel !== undefined,
+    },
+    options: { ...(config.adminToken ? { adminToken: config.adminToken } : {}) },
+  });
   await app.listen({ port: config.port, host: config.host });
   log.info(
     { port: config.port, host: config.host },
@@ -56,10 +151,17 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   );
   startStatusLog(board, log.child({ component: 'status' }), 10_000, signal);
   await ingest;
-  log.info('all sources finished their replays or stopped; the API keeps serving until Ctrl+C');
-  await new Promise<void>((resolve) => signal.addEventListener('abort', () => resolve(), { once: true }));
+  if (!signal.aborted)
+    log.info('all sources finished their replays or stopped; the API keeps serving until Ctrl+C');
+  await new Promise<void>((resolve) => {
+    if (signal.aborted) resolve();
+    else signal.addEventListener('abort', () => resolve(), { once: true });
+  });
+  cron?.stop();
   await app.close();
   await pipeline.catch((err) => log.error({ err }, 'pipeline failed'));
+  await training;
+  models.runtime.close();
   await bus.close();
   await stack.close();
 }

@@ -102,6 +102,10 @@ export const Config = z
       )
       .optional()
       .describe('Pipeline filter: keep only these canonical categories (comma-separated).'),
+    retrainCron: z
+      .string()
+      .default('0 3 * * *')
+      .describe('When the long-running process retrains the models (cron, croner syntax); `off` disables.'),
     userAgent: z.string().default('CrimePulse/0.1 (+https://github.com/crimepulse/crimepulse)'),
   })
   .strict();
@@ -123,6 +127,7 @@ const ENV_KEYS: (keyof Config)[] = [
   'regions',
   'categories',
   'userAgent',
+  'retrainCron',
 ];
 
 /** `dataDir` → `CRIMEPULSE_DATA_DIR`; `uk-police` + `url` → `CRIMEPULSE_UK_POLICE_URL`. */

@@ -26,7 +26,8 @@ export interface CoalescingSink extends Sink {
   close(): Promise<void>;
 }
 
-const windowKey = (w: WindowRow) => `${w.granularity}\u0000${w.source}\u0000${w.areaId}\u0000${w.category}\u0000${w.windowStart}`;
+const windowKey = (w: WindowRow) =>
+  `${w.granularity}\u0000${w.source}\u0000${w.areaId}\u0000${w.category}\u0000${w.windowStart}`;
 
 /** Merges batches in sequence order; later versions of a row win. */
 export function mergeBatches(batches: readonly CommittedBatch[]): CommittedBatch {
@@ -71,16 +72,18 @@ export function coalescingSink(inner: Sink, options: CoalescingOptions = {}): Co
     // One write at a time, in order: the inner sink's txn versions must rise. A failed group goes back
     // to the front of the buffer, so it is retried merged with the next one and no later version can
     // be committed without it.
-    inFlight = inFlight.catch(() => undefined).then(async () => {
-      try {
-        await inner.write(merged);
-      } catch (err) {
-        buffer = [merged, ...buffer];
-        rows += merged.events.length + merged.windows.length;
-        options.onError?.(err);
-        throw err;
-      }
-    });
+    inFlight = inFlight
+      .catch(() => undefined)
+      .then(async () => {
+        try {
+          await inner.write(merged);
+        } catch (err) {
+          buffer = [merged, ...buffer];
+          rows += merged.events.length + merged.windows.length;
+          options.onError?.(err);
+          throw err;
+        }
+      });
     return inFlight;
   };
 

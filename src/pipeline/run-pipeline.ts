@@ -18,6 +18,7 @@ import { CrimeEvent } from '../core/crime-event.js';
 import { IncidentMessage } from '../core/incident-message.js';
 import type { Logger } from '../core/logger.js';
 import { counter, gauge, histogram } from '../core/metrics.js';
+import { fastEventCheck, fullCheckDue } from '../sources/fast-event-check.js';
 import { finestWindowEnd, WindowAssigner } from './event-time.js';
 import type { BatchOutcome, CursorUpdate, DeadLetter, PipelineStore, StagedEvent } from './pipeline-store.js';
 import type { Scorer } from './scorer.js';
@@ -133,7 +134,10 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
     let invalid = 0;
     for (const m of batch.messages) {
       const where = { topic: m.topic, partition: m.partition, offset: m.offset };
-      const msg = IncidentMessage.safeParse(m.value);
+      // The common envelope (`{kind:'event', event}`) needs no zod pass: its payload is checked below.
+      const msg = isEventEnvelope(m.value)
+        ? ({ success: true, data: { kind: 'event', event: m.value.event } } as const)
+        : IncidentMessage.safeParse(m.value);
       if (!msg.success) {
         invalid++;
         dead.push({
@@ -158,7 +162,14 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
         dead.push({ source: v.source, reason: v.reason, payload: v.payload, ...where });
         continue;
       }
-      const parsed = CrimeEvent.safeParse(v.event);
+      // Fast path: a check compiled from the CrimeEvent schema itself vouches for most events (≈1 µs
+      // instead of ≈23 µs of zod); anything it cannot vouch for, and one event in FULL_CHECK_EVERY, goes
+      // through zod, so rejects and their reasons are exactly zod's (see src/sources/fast-event-check.ts).
+      const candidate = v.event;
+      const parsed =
+        isRecord(candidate) && fastEventCheck(candidate) && !fullCheckDue()
+          ? ({ success: true, data: candidate } as const)
+          : CrimeEvent.safeParse(candidate);
       if (!parsed.success) {
         invalid++;
         const issue = parsed.error.issues[0];
@@ -289,6 +300,14 @@ export async function runPipeline(options: PipelineOptions): Promise<void> {
       'batch committed',
     );
   }
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+function isEventEnvelope(v: unknown): v is { kind: 'event'; event: unknown } {
+  return isRecord(v) && v.kind === 'event' && 'event' in v;
 }
 
 function sourceOfKey(key: string): string {

@@ -24,7 +24,7 @@ export interface ClosedWindow {
   domesticCount: number;
 }
 
-export const Severity = z.enum(['low', 'medium', 'high']);
+export const Severity = z.enum(['low', 'medium', 'high', 'critical']);
 export type Severity = z.infer<typeof Severity>;
 
 /** One flagged window with its explanation, as the `anomalies` table and `crime-anomalies` carry it. */

@@ -58,15 +58,53 @@ interface Schema {
 
 const never: FieldCheck = () => false;
 
+/** Two ASCII digits at `i` as a number, or -1. */
+function two(s: string, i: number): number {
+  const a = s.charCodeAt(i) - 48;
+  const b = s.charCodeAt(i + 1) - 48;
+  return a >= 0 && a <= 9 && b >= 0 && b <= 9 ? a * 10 + b : -1;
+}
+
+/**
+ * `YYYY-MM-DDTHH:mm:ss.sssZ` with real calendar fields: exactly what `Date#toISOString` gives for years
+ * 0–9999, all of which zod's `iso.datetime()` accepts. Character checks, no allocation (this runs three
+ * times a row).
+ */
 function isoInstant(v: unknown): boolean {
-  if (typeof v !== 'string' || v.length !== 24 || v.charCodeAt(23) !== 90 /* Z */) return false;
-  const t = Date.parse(v);
-  // A round trip through Date proves the calendar fields are real and the form is `toISOString`'s.
-  return Number.isFinite(t) && new Date(t).toISOString() === v;
+  if (typeof v !== 'string' || v.length !== 24) return false;
+  if (
+    v[4] !== '-' ||
+    v[7] !== '-' ||
+    v[10] !== 'T' ||
+    v[13] !== ':' ||
+    v[16] !== ':' ||
+    v[19] !== '.' ||
+    v[23] !== 'Z'
+  )
+    return false;
+  const hi = two(v, 0);
+  const lo = two(v, 2);
+  const month = two(v, 5);
+  const day = two(v, 8);
+  const ms = two(v, 20);
+  const ms3 = v.charCodeAt(22) - 48;
+  if (hi < 0 || lo < 0 || ms < 0 || ms3 < 0 || ms3 > 9) return false;
+  const year = hi * 100 + lo;
+  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return false;
+  const h = two(v, 11);
+  const m = two(v, 14);
+  const sec = two(v, 17);
+  return h >= 0 && h <= 23 && m >= 0 && m <= 59 && sec >= 0 && sec <= 59;
+}
+
+function daysInMonth(year: number, month: number): number {
+  if (month === 2) return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0 ? 29 : 28;
+  return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
 function compileString(def: Def): FieldCheck {
-  if (def.format !== undefined) return def.format === 'datetime' && (def.checks ?? []).length === 0 ? isoInstant : never;
+  if (def.format !== undefined)
+    return def.format === 'datetime' && (def.checks ?? []).length === 0 ? isoInstant : never;
   let min = 0;
   let max = Number.POSITIVE_INFINITY;
   const patterns: RegExp[] = [];
@@ -95,8 +133,10 @@ function compileNumber(def: Def): FieldCheck {
   const upper: Array<[number, boolean]> = [];
   for (const c of def.checks ?? []) {
     const d = c._zod.def;
-    if (d.check === 'greater_than' && typeof d.value === 'number') lower.push([d.value, d.inclusive === true]);
-    else if (d.check === 'less_than' && typeof d.value === 'number') upper.push([d.value, d.inclusive === true]);
+    if (d.check === 'greater_than' && typeof d.value === 'number')
+      lower.push([d.value, d.inclusive === true]);
+    else if (d.check === 'less_than' && typeof d.value === 'number')
+      upper.push([d.value, d.inclusive === true]);
     else return never;
   }
   return (v) =>
@@ -134,7 +174,8 @@ function compile(schema: Schema): FieldCheck {
     case 'record': {
       if ((def.checks ?? []).length > 0 || !def.keyType || !def.valueType) return never;
       const keyDef = def.keyType._zod.def;
-      if (keyDef.type !== 'string' || keyDef.format !== undefined || (keyDef.checks ?? []).length > 0) return never;
+      if (keyDef.type !== 'string' || keyDef.format !== undefined || (keyDef.checks ?? []).length > 0)
+        return never;
       const value = compile(def.valueType);
       return (v) => {
         if (!isPlainObject(v)) return false;
@@ -150,7 +191,12 @@ function compile(schema: Schema): FieldCheck {
 function compileShape(schema: Schema): Map<string, CompiledField> | undefined {
   const def = schema._zod.def;
   // Exactly the schema this module was written for: a strict object with one refinement (the id rule).
-  if (def.type !== 'object' || !def.shape || def.catchall?._zod.def.type !== 'never' || (def.checks ?? []).length !== 1)
+  if (
+    def.type !== 'object' ||
+    !def.shape ||
+    def.catchall?._zod.def.type !== 'never' ||
+    (def.checks ?? []).length !== 1
+  )
     return undefined;
   const fields = new Map<string, CompiledField>();
   for (const [key, field] of Object.entries(def.shape)) {

@@ -52,6 +52,11 @@ export interface IngestOptions {
   since?: Date;
   /** Messages per publish call. */
   publishBatch?: number;
+  /**
+   * Called once per source when its history is in: a replay's backfill part has been published, or a
+   * live source's first poll pass is complete (or failed).
+   */
+  onCaughtUp?: (source: string) => void;
   /** Called after each publish with the messages just accepted (ingest-state saving on Kafka). */
   onPublished?: (source: string, messages: IncidentMessage[]) => Promise<void> | void;
 }
@@ -101,6 +106,7 @@ async function runOne(entry: SourceEntry, options: IngestOptions): Promise<void>
   if (mode === 'replay') {
     if (entry.samples.length === 0) {
       log.warn('no shipped sample for this source; nothing to replay');
+      options.onCaughtUp?.(entry.id);
       return;
     }
     const cursor = options.cursors[entry.id]?.[replayStream(entry.samples)];
@@ -113,6 +119,7 @@ async function runOne(entry: SourceEntry, options: IngestOptions): Promise<void>
       ...(options.maxGapMs === undefined ? {} : { maxGapMs: options.maxGapMs }),
       cursor,
       signal: options.signal,
+      onBackfilled: () => options.onCaughtUp?.(entry.id),
     });
     try {
       for await (const m of messages) await publisher.push(m);
@@ -131,6 +138,7 @@ async function runOne(entry: SourceEntry, options: IngestOptions): Promise<void>
   }
   const live = entry.live!;
   let state = options.cursors[entry.id];
+  let first = true;
   while (!options.signal.aborted) {
     try {
       const ctx = { state, signal: options.signal, log, ...(options.since ? { since: options.since } : {}) };
@@ -147,6 +155,10 @@ async function runOne(entry: SourceEntry, options: IngestOptions): Promise<void>
       await publisher.flush().catch(() => undefined);
     }
     try {
+      if (first) {
+        first = false;
+        options.onCaughtUp?.(entry.id);
+      }
       await sleep(live.pollIntervalMs, undefined, { signal: options.signal });
     } catch {
       break;

@@ -39,7 +39,7 @@ function sameWall(dt: DateTime, w: WallTime): boolean {
 
 /** The UTC epoch milliseconds of a local wall time in `zone`, or undefined if the fields are not a valid date. */
 export function localToUtcMillis(w: WallTime, zone: string): number | undefined {
-  const fast = fastLocalToUtcMillis(w, zone);
+  const fast = cachedLocalToUtcMillis(w, zone);
   return fast === undefined ? luxonLocalToUtcMillis(w, zone) : fast;
 }
 
@@ -109,8 +109,8 @@ function daysInMonth(year: number, month: number): number {
   return month === 4 || month === 6 || month === 9 || month === 11 ? 30 : 31;
 }
 
-/** The cached-offset conversion; undefined when it cannot decide (the caller then asks luxon). */
-function fastLocalToUtcMillis(w: WallTime, zone: string): number | undefined {
+/** The cached-offset conversion; undefined when it cannot decide (the caller then asks luxon). Exported for tests. */
+export function cachedLocalToUtcMillis(w: WallTime, zone: string): number | undefined {
   const second = w.second ?? 0;
   const millisecond = w.millisecond ?? 0;
   // Only plain in-range fields; anything unusual (hour 24, fractions, years before 100, which Date.UTC

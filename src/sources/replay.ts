@@ -43,6 +43,8 @@ export interface ReplayOptions {
   /** Resume point from the last committed cursor. */
   cursor?: Cursor | undefined;
   signal?: AbortSignal;
+  /** Called once the backfill part has been emitted (at once when there is none left). */
+  onBackfilled?: () => void;
   /** Injected for tests. */
   now?: () => Date;
   wait?: (ms: number, signal?: AbortSignal) => Promise<void>;
@@ -107,6 +109,12 @@ export async function* replayFiles(options: ReplayOptions): AsyncGenerator<Sourc
     cursor: { emitted, total: items.length, newestOccurredAt: newest ?? null },
     recordCount: sinceState,
   });
+  let backfilled = false;
+  const backfillDone = () => {
+    if (backfilled) return;
+    backfilled = true;
+    options.onBackfilled?.();
+  };
   for (let i = start; i < items.length; i++) {
     if (options.signal?.aborted) return;
     const item = items[i]!;
@@ -119,6 +127,8 @@ export async function* replayFiles(options: ReplayOptions): AsyncGenerator<Sourc
             yield state(i);
             sinceState = 0;
           }
+          // Everything before this pause is published (the state message flushed it): history is in.
+          backfillDone();
           try {
             await wait(delay, options.signal);
           } catch {
@@ -147,6 +157,7 @@ export async function* replayFiles(options: ReplayOptions): AsyncGenerator<Sourc
     }
   }
   if (sinceState > 0 || start === items.length) yield state(items.length);
+  backfillDone();
   yield {
     kind: 'status',
     status: {

@@ -14,9 +14,14 @@ export function text(row: RawRow, field: string): string | undefined {
   const v = row[field];
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'object') return undefined;
-  const s = String(v).trim().replace(/\s+/g, ' ');
-  return s === '' ? undefined : s;
+  const t = (typeof v === 'string' ? v : String(v)).trim();
+  if (t === '') return undefined;
+  // Most fields have no run to collapse: test first, so the common case allocates nothing more.
+  return NEEDS_COLLAPSE.test(t) ? t.replace(/\s+/g, ' ') : t;
 }
+
+/** Two whitespace characters in a row, or any whitespace other than a plain space. */
+const NEEDS_COLLAPSE = /\s\s|[^\S ]/;
 
 /** Like {@link text} but `(null)`, `NULL`, `NA`, `N/A` and `UNKNOWN` count as absent too. */
 export function cleanText(row: RawRow, field: string): string | undefined {

@@ -12,8 +12,9 @@
  * - rows go in through an appender into a staging table and then one bulk statement per table,
  *   never row by row; reads use their own connection, so the API sees committed snapshots only.
  */
-import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import {
   type DuckDBAppender,
   type DuckDBConnection,
@@ -22,11 +23,19 @@ import {
 } from '@duckdb/node-api';
 import { StoreError } from '../core/errors.js';
 import type { Logger } from '../core/logger.js';
-import type { BatchInput, BatchOutcome, OffsetUpdate, PipelineStore } from '../pipeline/pipeline-store.js';
+import type {
+  BatchInput,
+  BatchOutcome,
+  OffsetUpdate,
+  PipelineStore,
+  StagedEvent,
+} from '../pipeline/pipeline-store.js';
 import { type AnomalyRow, anomalyId, type ClosedWindow } from '../pipeline/scorer.js';
 import type { CommittedBatch, WindowRow } from '../pipeline/sink.js';
 import type { SourceWatermark } from '../pipeline/watermark.js';
 import type { Cursor } from '../sources/source.js';
+import { type CsvType, csvBool, csvNum, csvText, readCsvSql } from './batch-csv.js';
+import { IdFilter } from './id-filter.js';
 import { rowToAnomaly, rowToEvent, rowToWindow, tsToIso } from './rows.js';
 import { MIGRATIONS } from './schema.js';
 
@@ -57,13 +66,7 @@ const WINDOW_TABLES = {
   month: { table: 'windows_monthly', touched: 'touched_month', key: 'month_start' },
 } as const;
 
-const STAGE_EVENTS = `CREATE OR REPLACE TEMP TABLE stage_events (
-  ord INTEGER, id VARCHAR, source VARCHAR, source_key VARCHAR, incident_key VARCHAR, occurred_ms DOUBLE,
-  time_zone VARCHAR, time_precision VARCHAR, time_flags VARCHAR, reported_ms DOUBLE, updated_ms DOUBLE, ingested_ms DOUBLE,
-  category VARCHAR, subcategory VARCHAR, source_type VARCHAR, source_code VARCHAR, lat DOUBLE, lon DOUBLE,
-  location_status VARCHAR, area_id VARCHAR, area VARCHAR, attributes VARCHAR, arrest BOOLEAN, domestic BOOLEAN,
-  hour_ms DOUBLE, day_ms DOUBLE, day_end_ms DOUBLE, local_day VARCHAR, month_ms DOUBLE, month_end_ms DOUBLE, local_month VARCHAR,
-  local_hour INTEGER, local_dow INTEGER, lateness VARCHAR, watermark_ms DOUBLE, event_json VARCHAR)`;
+const STAGE_IDS = 'CREATE OR REPLACE TEMP TABLE stage_ids (id VARCHAR)';
 
 const STAGE_DEAD = `CREATE OR REPLACE TEMP TABLE stage_dead (
   source VARCHAR, reason VARCHAR, payload VARCHAR, topic VARCHAR, "partition" INTEGER, "offset" VARCHAR)`;
@@ -75,8 +78,79 @@ const STAGE_ANOMALIES = `CREATE OR REPLACE TEMP TABLE stage_anomalies (
 
 const ts = (col: string): string => `epoch_ms(CAST(${col} AS BIGINT))`;
 
-/** Old and new window keys of every applied row, from `batch_actions`. */
-function touchedSql(g: 'hour' | 'day' | 'month'): string {
+/** The columns of the batch CSV (`batch_rows`), in file order. */
+const BATCH_COLUMNS = [
+  ['id', 'VARCHAR'],
+  ['source', 'VARCHAR'],
+  ['source_key', 'VARCHAR'],
+  ['incident_key', 'VARCHAR'],
+  ['occurred_ms', 'DOUBLE'],
+  ['time_zone', 'VARCHAR'],
+  ['time_precision', 'VARCHAR'],
+  ['time_flags', 'VARCHAR'],
+  ['reported_ms', 'DOUBLE'],
+  ['updated_ms', 'DOUBLE'],
+  ['ingested_ms', 'DOUBLE'],
+  ['category', 'VARCHAR'],
+  ['subcategory', 'VARCHAR'],
+  ['source_type', 'VARCHAR'],
+  ['source_code', 'VARCHAR'],
+  ['lat', 'DOUBLE'],
+  ['lon', 'DOUBLE'],
+  ['location_status', 'VARCHAR'],
+  ['area_id', 'VARCHAR'],
+  ['area', 'VARCHAR'],
+  ['attributes', 'VARCHAR'],
+  ['arrest', 'BOOLEAN'],
+  ['domestic', 'BOOLEAN'],
+  ['hour_ms', 'DOUBLE'],
+  ['day_ms', 'DOUBLE'],
+  ['day_end_ms', 'DOUBLE'],
+  ['local_day', 'VARCHAR'],
+  ['month_ms', 'DOUBLE'],
+  ['month_end_ms', 'DOUBLE'],
+  ['local_month', 'VARCHAR'],
+  ['local_hour', 'INTEGER'],
+  ['local_dow', 'INTEGER'],
+  ['lateness', 'VARCHAR'],
+  ['watermark_ms', 'DOUBLE'],
+  ['event_json', 'VARCHAR'],
+  ['action', 'VARCHAR'],
+  ['applied', 'BOOLEAN'],
+] as const satisfies readonly (readonly [string, CsvType])[];
+
+/** A winner of the in-batch dedup that is not a duplicate of the store, with what happens to it. */
+interface PlannedRow {
+  s: StagedEvent;
+  action: 'insert' | 'update' | 'duplicate';
+  /** False for events beyond allowed lateness (they go to late_events only). */
+  applied: boolean;
+}
+
+interface WatermarkAdvance {
+  source: string;
+  prevMs: number | null;
+  newMs: number;
+}
+
+/** WAL size that triggers a checkpoint (see openStore). */
+const CHECKPOINT_THRESHOLD = '512MB';
+
+/** Up to this many maybe-stored ids are looked up with a literal IN list (index point lookups). */
+const IN_LIST_MAX = 2000;
+
+/** A SQL string literal. */
+const sqlText = (s: string): string => `'${s.replaceAll("'", "''")}'`;
+const sqlTs = (ms: number): string => `epoch_ms(CAST(${Math.round(ms)} AS BIGINT))`;
+
+const EVENT_FROM_BATCH = `SELECT id, source, source_key, incident_key, ${ts('occurred_ms')}, time_zone, time_precision, time_flags,
+  ${ts('reported_ms')}, ${ts('updated_ms')}, ${ts('ingested_ms')}, category, subcategory, source_type, source_code, lat, lon,
+  location_status, area_id, area, attributes, arrest, domestic, ${ts('hour_ms')}, ${ts('day_ms')}, ${ts('day_end_ms')},
+  CAST(local_day AS DATE), ${ts('month_ms')}, ${ts('month_end_ms')}, local_month, local_hour, local_dow, $worker, $seq
+  FROM batch_rows`;
+
+/** Window keys of every applied row (from `batch_rows`), and of the versions it replaces (`old_rows`). */
+function touchedSql(g: 'hour' | 'day' | 'month', withOld: boolean): string {
   const spec = {
     hour: {
       newStart: ts('hour_ms'),
@@ -109,15 +183,23 @@ function touchedSql(g: 'hour' | 'day' | 'month'): string {
       oldNotNull: 'old_month_start IS NOT NULL',
     },
   }[g];
+  const old = withOld
+    ? `UNION
+    SELECT DISTINCT old_source, old_area_id, old_category, ${spec.oldStart}, ${spec.oldEnd}, ${spec.oldLabel}
+    FROM old_rows WHERE ${spec.oldNotNull}`
+    : '';
   return `CREATE OR REPLACE TEMP TABLE ${WINDOW_TABLES[g].touched} AS
     SELECT DISTINCT source, area_id, category, ${spec.newStart} AS window_start, ${spec.newEnd} AS window_end, ${spec.newLabel} AS local_label
     FROM batch_rows WHERE applied AND ${spec.newNotNull}
-    UNION
-    SELECT DISTINCT old_source, old_area_id, old_category, ${spec.oldStart}, ${spec.oldEnd}, ${spec.oldLabel}
-    FROM batch_rows WHERE applied AND action = 'update' AND ${spec.oldNotNull}`;
+    ${old}`;
 }
 
-function recomputeSql(g: 'hour' | 'day' | 'month'): string {
+/**
+ * Recomputes the touched windows from `events`. `loMs`..`hiMs` bound the touched window starts: as
+ * constants they let DuckDB skip, by zone maps, the row groups of `events` outside that time range
+ * (a replay or a live feed appends in rough time order), instead of scanning the whole table.
+ */
+function recomputeSql(g: 'hour' | 'day' | 'month', loMs: number, hiMs: number): string {
   const { table, touched, key } = WINDOW_TABLES[g];
   return `INSERT INTO ${table} (source, area_id, category, window_start, window_end, local_label, event_count, incident_count,
       arrest_count, domestic_count, arrest_known, domestic_known, worker_id, batch_seq)
@@ -125,7 +207,9 @@ function recomputeSql(g: 'hour' | 'day' | 'month'): string {
       count(e.id), count(DISTINCT e.incident_key), count(e.id) FILTER (WHERE e.arrest), count(e.id) FILTER (WHERE e.domestic),
       count(e.arrest), count(e.domestic), $worker, $seq
     FROM ${touched} t
-    LEFT JOIN events e ON e.source = t.source AND e.area_id = t.area_id AND e.category = t.category AND e.${key} = t.window_start
+    LEFT JOIN (SELECT id, incident_key, arrest, domestic, source, area_id, category, ${key} FROM events
+               WHERE ${key} BETWEEN ${sqlTs(loMs)} AND ${sqlTs(hiMs)}) e
+      ON e.source = t.source AND e.area_id = t.area_id AND e.category = t.category AND e.${key} = t.window_start
     GROUP BY t.source, t.area_id, t.category, t.window_start, t.window_end, t.local_label
     ON CONFLICT (source, area_id, category, window_start) DO UPDATE SET
       event_count = excluded.event_count, incident_count = excluded.incident_count, arrest_count = excluded.arrest_count,
@@ -133,13 +217,22 @@ function recomputeSql(g: 'hour' | 'day' | 'month'): string {
       worker_id = excluded.worker_id, batch_seq = excluded.batch_seq`;
 }
 
-function closeSql(g: 'hour' | 'day' | 'month'): string {
+function closeSql(g: 'hour' | 'day' | 'month', advanced: readonly WatermarkAdvance[]): string {
   // Closed = window end ≤ its source's watermark. Watermarks only grow, so the windows that closed in
   // this batch are those between the previous and the new watermark: a select, never a table update.
+  // The lowest previous watermark, as a constant, lets zone maps skip the long-closed row groups.
+  const values = advanced
+    .map((a) => `(${sqlText(a.source)}, ${a.prevMs === null ? 'NULL' : Math.round(a.prevMs)}, ${Math.round(a.newMs)})`)
+    .join(', ');
+  const floor = advanced.every((a) => a.prevMs !== null)
+    ? `AND w.window_end > ${sqlTs(Math.min(...advanced.map((a) => a.prevMs as number)))}`
+    : '';
   return `SELECT w.source, w.area_id, w.category, CAST(w.window_start AS VARCHAR) AS window_start, CAST(w.window_end AS VARCHAR) AS window_end,
       w.event_count, w.incident_count, w.arrest_count, w.domestic_count
-    FROM ${WINDOW_TABLES[g].table} w JOIN watermarks m ON m.source = w.source LEFT JOIN wm_prev p ON p.source = w.source
-    WHERE w.window_end <= m.watermark AND (p.watermark IS NULL OR w.window_end > p.watermark)
+    FROM ${WINDOW_TABLES[g].table} w
+    JOIN (VALUES ${values}) AS m(source, prev_ms, new_ms) ON m.source = w.source
+    WHERE w.window_end <= epoch_ms(CAST(m.new_ms AS BIGINT))
+      AND (m.prev_ms IS NULL OR w.window_end > epoch_ms(CAST(m.prev_ms AS BIGINT))) ${floor}
     ORDER BY w.source, w.area_id, w.category, w.window_start`;
 }
 
@@ -168,9 +261,18 @@ export async function openStore(path: string, log: Logger): Promise<Store> {
   const reader = await instance.connect();
   await writer.run(`SET TimeZone = 'UTC'`);
   await reader.run(`SET TimeZone = 'UTC'`);
+  // DuckDB checkpoints (rewrites changed row groups and the primary-key indexes) whenever the WAL
+  // passes 16 MB by default: with 20k-event batches that was every commit and most of its time.
+  // Commits stay durable (the WAL is synced at COMMIT); only the replay after a crash gets longer.
+  await writer.run(`SET checkpoint_threshold = '${CHECKPOINT_THRESHOLD}'`);
   await migrate(writer, slog);
-  for (const sql of [STAGE_EVENTS, STAGE_DEAD, STAGE_ANOMALIES]) await writer.run(sql);
-  return new DuckDBStore(path, instance, writer, reader, slog);
+  for (const sql of [STAGE_IDS, STAGE_DEAD, STAGE_ANOMALIES]) await writer.run(sql);
+  // The batch CSV lives next to the store (same disk, same clean-up); an in-memory store uses a temp dir.
+  const stagingFile =
+    path === ':memory:'
+      ? join(mkdtempSync(join(tmpdir(), 'crimepulse-stage-')), 'batch.csv')
+      : `${path}.stage-${process.pid}.csv`;
+  return new DuckDBStore(path, instance, writer, reader, slog, stagingFile);
 }
 
 async function migrate(conn: DuckDBConnection, log: Logger): Promise<void> {
@@ -231,6 +333,7 @@ const isoMs = (s: string | undefined): number | undefined => (s === undefined ? 
 
 class DuckDBStore implements Store {
   private queue: Promise<unknown> = Promise.resolve();
+  private ids: IdFilter | undefined;
 
   constructor(
     readonly path: string,
@@ -238,6 +341,7 @@ class DuckDBStore implements Store {
     private readonly writer: DuckDBConnection,
     readonly reader: DuckDBConnection,
     private readonly log: Logger,
+    private readonly stagingFile: string,
   ) {}
 
   /** Serialises writer work: the writer connection holds at most one transaction at a time. */
@@ -305,61 +409,6 @@ class DuckDBStore implements Store {
     return this.exclusive(() => this.commitBatchNow(input, score));
   }
 
-  private async stageEvents(input: BatchInput): Promise<void> {
-    const c = this.writer;
-    await c.run('DELETE FROM stage_events');
-    if (input.events.length === 0) return;
-    const a = await c.createAppender('stage_events', 'main', 'temp');
-    try {
-      let ord = 0;
-      for (const s of input.events) {
-        const e = s.event;
-        const w = s.windows;
-        a.appendInteger(ord++);
-        a.appendVarchar(e.id);
-        a.appendVarchar(e.source);
-        a.appendVarchar(e.sourceKey);
-        a.appendVarchar(e.incidentKey);
-        a.appendDouble(w.occurredMs);
-        a.appendVarchar(e.timeZone);
-        a.appendVarchar(e.timePrecision);
-        a.appendVarchar(JSON.stringify(e.timeFlags));
-        appendNum(a, isoMs(e.reportedAt));
-        appendNum(a, isoMs(e.updatedAt));
-        a.appendDouble(Date.parse(e.ingestedAt));
-        a.appendVarchar(e.category);
-        appendStr(a, e.subcategory);
-        a.appendVarchar(e.sourceType);
-        appendStr(a, e.sourceCode);
-        appendNum(a, e.lat);
-        appendNum(a, e.lon);
-        a.appendVarchar(e.locationStatus);
-        a.appendVarchar(e.areaId);
-        a.appendVarchar(JSON.stringify(e.area));
-        a.appendVarchar(JSON.stringify(e.attributes));
-        appendBool(a, truthy(e.attributes.arrest));
-        appendBool(a, truthy(e.attributes.domestic));
-        appendNum(a, w.hourStart);
-        appendNum(a, w.dayStart);
-        appendNum(a, w.dayEnd);
-        appendStr(a, w.localDay);
-        a.appendDouble(w.monthStart);
-        a.appendDouble(w.monthEnd);
-        a.appendVarchar(w.localMonth);
-        appendInt(a, w.localHour);
-        appendInt(a, w.localDow);
-        a.appendVarchar(s.lateness);
-        appendNum(a, s.watermarkMs);
-        // The whole event only where it is needed as such (late_events); cheaper than rebuilding it in SQL.
-        appendStr(a, s.lateness === 'too-late' ? JSON.stringify(e) : null);
-        a.endRow();
-      }
-      a.flushSync();
-    } finally {
-      a.closeSync();
-    }
-  }
-
   private async stageDead(input: BatchInput): Promise<void> {
     await this.writer.run('DELETE FROM stage_dead');
     if (input.deadLetters.length === 0) return;
@@ -417,94 +466,226 @@ class DuckDBStore implements Store {
     }
   }
 
+  /** The id filter, built from the store on first use and rebuilt larger when it fills up. */
+  private async idFilter(): Promise<IdFilter> {
+    if (this.ids && this.ids.size <= this.ids.capacity) return this.ids;
+    const c = this.writer;
+    const n = Number((await c.runAndReadAll('SELECT count(*) AS n FROM events')).getRowObjectsJS()[0]?.n ?? 0);
+    const filter = new IdFilter(Math.max(1 << 20, 2 * n, 2 * (this.ids?.capacity ?? 0)));
+    const r = await c.stream('SELECT id FROM events');
+    for (;;) {
+      const chunk = await r.fetchChunk();
+      if (!chunk || chunk.rowCount === 0) break;
+      for (const id of chunk.getColumnValues(0)) filter.add(String(id));
+    }
+    this.ids = filter;
+    this.log.debug({ ids: n, capacity: filter.capacity }, 'id filter built');
+    return filter;
+  }
+
+  /** Stored `updated_at` (epoch ms, or null) of those `ids` that are in `events`. */
+  private async storedVersions(ids: readonly string[]): Promise<Map<string, number | null>> {
+    const out = new Map<string, number | null>();
+    if (ids.length === 0) return out;
+    const c = this.writer;
+    let r: Awaited<ReturnType<DuckDBConnection['runAndReadAll']>>;
+    if (ids.length <= IN_LIST_MAX) {
+      // A literal IN list is answered from the primary-key index (point lookups); a join would scan.
+      r = await c.runAndReadAll(
+        `SELECT id, CAST(epoch_ms(updated_at) AS DOUBLE) AS u FROM events WHERE id IN (${ids.map(sqlText).join(', ')})`,
+      );
+    } else {
+      // Many maybe-stored ids (a re-delivered batch): one hash join over the id column.
+      const a = await c.createAppender('stage_ids', 'main', 'temp');
+      try {
+        await c.run('DELETE FROM stage_ids');
+        for (const id of ids) {
+          a.appendVarchar(id);
+          a.endRow();
+        }
+        a.flushSync();
+      } finally {
+        a.closeSync();
+      }
+      r = await c.runAndReadAll(
+        'SELECT e.id, CAST(epoch_ms(e.updated_at) AS DOUBLE) AS u FROM events e SEMI JOIN stage_ids s ON s.id = e.id',
+      );
+    }
+    for (const row of r.getRowObjectsJS()) out.set(String(row.id), row.u === null ? null : Number(row.u));
+    return out;
+  }
+
+  /** The batch's non-duplicate rows as CSV in the staging file, then as the temp table `batch_rows`. */
+  private async stageRows(rows: readonly PlannedRow[]): Promise<void> {
+    const parts: string[] = [];
+    for (const { s, action, applied } of rows) {
+      const e = s.event;
+      const w = s.windows;
+      parts.push(
+        [
+          csvText(e.id),
+          csvText(e.source),
+          csvText(e.sourceKey),
+          csvText(e.incidentKey),
+          csvNum(w.occurredMs),
+          csvText(e.timeZone),
+          csvText(e.timePrecision),
+          csvText(JSON.stringify(e.timeFlags ?? [])),
+          csvNum(isoMs(e.reportedAt)),
+          csvNum(isoMs(e.updatedAt)),
+          csvNum(Date.parse(e.ingestedAt)),
+          csvText(e.category),
+          csvText(e.subcategory),
+          csvText(e.sourceType),
+          csvText(e.sourceCode),
+          csvNum(e.lat),
+          csvNum(e.lon),
+          csvText(e.locationStatus),
+          csvText(e.areaId),
+          csvText(JSON.stringify(e.area)),
+          csvText(JSON.stringify(e.attributes)),
+          csvBool(truthy(e.attributes.arrest)),
+          csvBool(truthy(e.attributes.domestic)),
+          csvNum(w.hourStart),
+          csvNum(w.dayStart),
+          csvNum(w.dayEnd),
+          csvText(w.localDay),
+          csvNum(w.monthStart),
+          csvNum(w.monthEnd),
+          csvText(w.localMonth),
+          csvNum(w.localHour),
+          csvNum(w.localDow),
+          csvText(s.lateness),
+          csvNum(s.watermarkMs),
+          // The whole event only where it is needed as such (late_events); cheaper than rebuilding it in SQL.
+          csvText(s.lateness === 'too-late' ? JSON.stringify(e) : null),
+          csvText(action),
+          csvBool(applied),
+        ].join(','),
+        '\n',
+      );
+    }
+    writeFileSync(this.stagingFile, parts.join(''));
+    await this.writer.run(
+      `CREATE OR REPLACE TEMP TABLE batch_rows AS SELECT * FROM ${readCsvSql(this.stagingFile, BATCH_COLUMNS)}`,
+    );
+  }
+
   private async commitBatchNow(
     input: BatchInput,
     score?: (closed: ClosedWindow[]) => Promise<AnomalyRow[]>,
   ): Promise<BatchOutcome> {
     const c = this.writer;
     const p = { worker: input.workerId, seq: input.seq };
-    // Staging tables are temporary and outside the transaction's meaning: they only carry input.
-    await this.stageEvents(input);
+    const filter = await this.idFilter();
+    // Dedup inside the batch: newest updatedAt wins, then the later arrival (in JS: one map pass).
+    const winners = new Map<string, StagedEvent>();
+    for (const s of input.events) {
+      const cur = winners.get(s.event.id);
+      if (!cur || (isoMs(s.event.updatedAt) ?? -Infinity) >= (isoMs(cur.event.updatedAt) ?? -Infinity)) winners.set(s.event.id, s);
+    }
+    // Staging is outside the transaction's meaning (dead letters and anomalies: temp tables that only carry input).
     await this.stageDead(input);
     await c.run('BEGIN TRANSACTION');
     try {
-      // Dedup inside the batch (newest updatedAt, then the later arrival), then against the store.
-      await c.run(`CREATE OR REPLACE TEMP TABLE batch_actions AS
-        WITH s AS (
-          SELECT ord, id, updated_ms, lateness FROM stage_events
-          QUALIFY row_number() OVER (PARTITION BY id ORDER BY updated_ms DESC NULLS LAST, ord DESC) = 1
-        ), j AS (
-          SELECT s.ord, s.lateness,
-            CASE WHEN e.id IS NULL THEN 'insert'
-                 WHEN s.updated_ms IS NOT NULL AND (e.updated_at IS NULL OR ${ts('s.updated_ms')} > e.updated_at) THEN 'update'
-                 ELSE 'duplicate' END AS action,
-            e.source AS old_source, e.area_id AS old_area_id, e.category AS old_category,
-            e.hour_start AS old_hour_start, e.day_start AS old_day_start, e.day_end AS old_day_end, e.local_day AS old_local_day,
-            e.local_hour AS old_local_hour, e.month_start AS old_month_start, e.month_end AS old_month_end, e.local_month AS old_local_month
-          FROM s LEFT JOIN events e ON e.id = s.id
-        )
-        SELECT j.*, j.action <> 'duplicate' AND j.lateness <> 'too-late' AS applied FROM j`);
-      await c.run(`CREATE OR REPLACE TEMP TABLE batch_rows AS
-        SELECT s.*, b.action, b.applied, b.old_source, b.old_area_id, b.old_category, b.old_hour_start, b.old_day_start, b.old_day_end,
-          b.old_local_day, b.old_local_hour, b.old_month_start, b.old_month_end, b.old_local_month
-        FROM batch_actions b JOIN stage_events s USING (ord) WHERE b.action <> 'duplicate'`);
-      const counts = await c.runAndReadAll(`SELECT
-          (SELECT count(*) FROM stage_events) AS staged,
-          count(*) AS distinct_ids,
-          count(*) FILTER (WHERE action = 'insert' AND applied) AS inserted,
-          count(*) FILTER (WHERE action = 'update' AND applied) AS updated,
-          count(*) FILTER (WHERE action = 'duplicate') AS duplicates,
-          count(*) FILTER (WHERE applied AND lateness = 'late') AS late_applied,
-          count(*) FILTER (WHERE action <> 'duplicate' AND lateness = 'too-late') AS side_output
-        FROM batch_actions`);
-      const bySource = await c.runAndReadAll(
-        'SELECT source, count(*) AS n FROM batch_rows WHERE applied GROUP BY source',
-      );
-      const k = counts.getRowObjectsJS()[0] ?? {};
-
-      await c.run(
-        `INSERT INTO late_events
-        SELECT id, source, ${ts('occurred_ms')}, ${ts('watermark_ms')}, CAST(watermark_ms - occurred_ms AS BIGINT), event_json, now()::TIMESTAMP, $seq
-        FROM batch_rows WHERE lateness = 'too-late'
-        ON CONFLICT (id) DO NOTHING`,
-        { seq: input.seq },
-      );
-      for (const g of ['hour', 'day', 'month'] as const) await c.run(touchedSql(g));
-      // New ids: a plain bulk insert; updates (rare) replace by primary key.
-      await c.run(
-        `INSERT INTO events
-        SELECT id, source, source_key, incident_key, ${ts('occurred_ms')}, time_zone, time_precision, time_flags,
-          ${ts('reported_ms')}, ${ts('updated_ms')}, ${ts('ingested_ms')}, category, subcategory, source_type, source_code, lat, lon,
-          location_status, area_id, area, attributes, arrest, domestic, ${ts('hour_ms')}, ${ts('day_ms')}, ${ts('day_end_ms')},
-          CAST(local_day AS DATE), ${ts('month_ms')}, ${ts('month_end_ms')}, local_month, local_hour, local_dow, $worker, $seq
-        FROM batch_rows WHERE applied AND action = 'insert'`,
-        p,
-      );
-      await c.run(
-        `INSERT OR REPLACE INTO events
-        SELECT id, source, source_key, incident_key, ${ts('occurred_ms')}, time_zone, time_precision, time_flags,
-          ${ts('reported_ms')}, ${ts('updated_ms')}, ${ts('ingested_ms')}, category, subcategory, source_type, source_code, lat, lon,
-          location_status, area_id, area, attributes, arrest, domestic, ${ts('hour_ms')}, ${ts('day_ms')}, ${ts('day_end_ms')},
-          CAST(local_day AS DATE), ${ts('month_ms')}, ${ts('month_end_ms')}, local_month, local_hour, local_dow, $worker, $seq
-        FROM batch_rows WHERE applied AND action = 'update'`,
-        p,
-      );
-      let windowsChanged = 0;
-      for (const g of ['hour', 'day', 'month'] as const) {
-        const r = await c.run(recomputeSql(g), p);
-        windowsChanged += Number(r.rowsChanged);
+      // Dedup against the store: only ids the filter cannot rule out are looked up.
+      const maybe: string[] = [];
+      for (const id of winners.keys()) if (filter.mightContain(id)) maybe.push(id);
+      const stored = await this.storedVersions(maybe);
+      const rows: PlannedRow[] = [];
+      let duplicates = input.events.length - winners.size;
+      let inserted = 0;
+      let updated = 0;
+      let lateApplied = 0;
+      let sideOutput = 0;
+      const appliedBySource: Record<string, number> = {};
+      for (const [id, s] of winners) {
+        let action: PlannedRow['action'] = 'insert';
+        if (stored.has(id)) {
+          const old = stored.get(id) ?? null;
+          const u = isoMs(s.event.updatedAt);
+          action = u !== undefined && (old === null || u > old) ? 'update' : 'duplicate';
+        }
+        if (action === 'duplicate') {
+          duplicates++;
+          continue;
+        }
+        const applied = s.lateness !== 'too-late';
+        if (!applied) sideOutput++;
+        else {
+          if (action === 'insert') inserted++;
+          else updated++;
+          if (s.lateness === 'late') lateApplied++;
+          appliedBySource[s.event.source] = (appliedBySource[s.event.source] ?? 0) + 1;
+          // Added before COMMIT: a rollback leaves extra bits only (the filter stays a superset).
+          filter.add(id);
+        }
+        rows.push({ s, action, applied });
       }
-      await c.run(
-        `INSERT INTO dead_letters
-        SELECT source, md5(payload), any_value(reason), any_value(payload), any_value(topic), any_value("partition"), any_value("offset"),
-          now()::TIMESTAMP, $seq
-        FROM stage_dead GROUP BY source, md5(payload)
-        ON CONFLICT (source, payload_hash) DO NOTHING`,
-        { seq: input.seq },
-      );
-      await c.run('CREATE OR REPLACE TEMP TABLE wm_prev AS SELECT source, watermark FROM watermarks');
+
+      let windowsChanged = 0;
+      if (rows.length > 0) {
+        await this.stageRows(rows);
+        if (sideOutput > 0) {
+          await c.run(
+            `INSERT INTO late_events
+            SELECT id, source, ${ts('occurred_ms')}, ${ts('watermark_ms')}, CAST(watermark_ms - occurred_ms AS BIGINT), event_json, now()::TIMESTAMP, $seq
+            FROM batch_rows WHERE lateness = 'too-late'
+            ON CONFLICT (id) DO NOTHING`,
+            { seq: input.seq },
+          );
+        }
+      }
+      if (inserted + updated > 0) {
+        if (updated > 0) {
+          // The versions being replaced: their windows are re-aggregated too (an update may move an event).
+          await c.run(`CREATE OR REPLACE TEMP TABLE old_rows AS
+            SELECT source AS old_source, area_id AS old_area_id, category AS old_category, hour_start AS old_hour_start,
+              day_start AS old_day_start, day_end AS old_day_end, local_day AS old_local_day, local_hour AS old_local_hour,
+              month_start AS old_month_start, month_end AS old_month_end, local_month AS old_local_month
+            FROM events WHERE id IN (SELECT id FROM batch_rows WHERE applied AND action = 'update')`);
+        }
+        for (const g of ['hour', 'day', 'month'] as const) await c.run(touchedSql(g, updated > 0));
+        // New ids: a plain bulk insert; updates (rare) replace by primary key.
+        await c.run(`INSERT INTO events ${EVENT_FROM_BATCH} WHERE applied AND action = 'insert'`, p);
+        if (updated > 0) await c.run(`INSERT OR REPLACE INTO events ${EVENT_FROM_BATCH} WHERE applied AND action = 'update'`, p);
+        // Only the time range the touched windows span is read from `events` (zone maps skip the rest).
+        const range = (
+          await c.runAndReadAll(
+            `SELECT ${(['hour', 'day', 'month'] as const)
+              .map(
+                (g) =>
+                  `(SELECT CAST(epoch_ms(min(window_start)) AS DOUBLE) FROM ${WINDOW_TABLES[g].touched}) AS ${g}_lo,
+                   (SELECT CAST(epoch_ms(max(window_start)) AS DOUBLE) FROM ${WINDOW_TABLES[g].touched}) AS ${g}_hi`,
+              )
+              .join(', ')}`,
+          )
+        ).getRowObjectsJS()[0] ?? {};
+        for (const g of ['hour', 'day', 'month'] as const) {
+          const lo = range[`${g}_lo`];
+          const hi = range[`${g}_hi`];
+          if (lo === null || lo === undefined || hi === null || hi === undefined) continue;
+          const r = await c.run(recomputeSql(g, Number(lo), Number(hi)), p);
+          windowsChanged += Number(r.rowsChanged);
+        }
+      }
+      if (input.deadLetters.length > 0) {
+        await c.run(
+          `INSERT INTO dead_letters
+          SELECT source, md5(payload), any_value(reason), any_value(payload), any_value(topic), any_value("partition"), any_value("offset"),
+            now()::TIMESTAMP, $seq
+          FROM stage_dead GROUP BY source, md5(payload)
+          ON CONFLICT (source, payload_hash) DO NOTHING`,
+          { seq: input.seq },
+        );
+      }
+      const wmSql = 'SELECT source, CAST(epoch_ms(watermark) AS DOUBLE) AS w FROM watermarks';
+      const before = new Map<string, number>();
+      for (const row of (await c.runAndReadAll(wmSql)).getRowObjectsJS()) before.set(String(row.source), Number(row.w));
+      let wmWritten = false;
       for (const [source, wm] of input.watermarks) {
         if (!Number.isFinite(wm.maxOccurredMs)) continue;
+        wmWritten = true;
         await c.run(
           `INSERT INTO watermarks VALUES ($s, ${ts('$m')}, ${ts('$w')}, now()::TIMESTAMP)
           ON CONFLICT (source) DO UPDATE SET max_occurred_at = greatest(watermarks.max_occurred_at, excluded.max_occurred_at),
@@ -517,22 +698,33 @@ class DuckDBStore implements Store {
         );
       }
       // Windows closed by this batch's watermark advance, handed to the scorer once (with the anomalies in this transaction).
+      const advanced: WatermarkAdvance[] = [];
+      if (wmWritten) {
+        for (const row of (await c.runAndReadAll(wmSql)).getRowObjectsJS()) {
+          const source = String(row.source);
+          const prevMs = before.get(source) ?? null;
+          const newMs = Number(row.w);
+          if (prevMs === null || newMs > prevMs) advanced.push({ source, prevMs, newMs });
+        }
+      }
       const closed: ClosedWindow[] = [];
-      for (const g of ['hour', 'day', 'month'] as const) {
-        const r = await c.runAndReadAll(closeSql(g));
-        for (const row of r.getRowObjectsJS()) {
-          closed.push({
-            granularity: g,
-            source: String(row.source),
-            areaId: String(row.area_id),
-            category: String(row.category),
-            windowStart: toIso(row.window_start),
-            windowEnd: toIso(row.window_end),
-            eventCount: Number(row.event_count),
-            incidentCount: Number(row.incident_count),
-            arrestCount: Number(row.arrest_count),
-            domesticCount: Number(row.domestic_count),
-          });
+      if (advanced.length > 0) {
+        for (const g of ['hour', 'day', 'month'] as const) {
+          const r = await c.runAndReadAll(closeSql(g, advanced));
+          for (const row of r.getRowObjectsJS()) {
+            closed.push({
+              granularity: g,
+              source: String(row.source),
+              areaId: String(row.area_id),
+              category: String(row.category),
+              windowStart: toIso(row.window_start),
+              windowEnd: toIso(row.window_end),
+              eventCount: Number(row.event_count),
+              incidentCount: Number(row.incident_count),
+              arrestCount: Number(row.arrest_count),
+              domesticCount: Number(row.domestic_count),
+            });
+          }
         }
       }
       let anomalies: AnomalyRow[] = [];
@@ -563,8 +755,6 @@ class DuckDBStore implements Store {
           { g: o.groupId, t: o.topic, p: o.partition, o: o.nextOffset },
         );
       }
-      const inserted = Number(k.inserted ?? 0);
-      const updated = Number(k.updated ?? 0);
       await c.run('INSERT INTO pipeline_batches VALUES ($worker, $seq, now()::TIMESTAMP, $n, $w, $a)', {
         ...p,
         n: inserted + updated,
@@ -572,14 +762,12 @@ class DuckDBStore implements Store {
         a: anomalies.length,
       });
       await c.run('COMMIT');
-      const appliedBySource: Record<string, number> = {};
-      for (const row of bySource.getRowObjectsJS()) appliedBySource[String(row.source)] = Number(row.n);
       return {
         inserted,
         updated,
-        duplicates: Number(k.duplicates ?? 0) + Number(k.staged ?? 0) - Number(k.distinct_ids ?? 0),
-        lateApplied: Number(k.late_applied ?? 0),
-        sideOutput: Number(k.side_output ?? 0),
+        duplicates,
+        lateApplied,
+        sideOutput,
         deadLetters: input.deadLetters.length,
         closedWindows: closed.length,
         anomalies,
@@ -672,6 +860,7 @@ class DuckDBStore implements Store {
     await this.queue;
     this.writer.closeSync();
     this.reader.closeSync();
+    rmSync(this.stagingFile, { force: true });
     this.instance.closeSync();
     this.log.debug({ path: this.path }, 'store closed');
   }

@@ -23,14 +23,26 @@ function appWith(adminToken?: string) {
       return { queued: true };
     },
   };
-  return { calls, app: buildApp({ log: silentLogger, board: new SourceStatusBoard(), admin, options: adminToken ? { adminToken } : {} }) };
+  return {
+    calls,
+    app: buildApp({
+      log: silentLogger,
+      board: new SourceStatusBoard(),
+      admin,
+      options: adminToken ? { adminToken } : {},
+    }),
+  };
 }
 
 describe('/admin', () => {
   it('is off (404) without a configured token', async () => {
     const { app: p, calls } = appWith();
     const app = await p;
-    const res = await app.inject({ method: 'POST', url: '/admin/retrain', headers: { authorization: `Bearer ${TOKEN}` } });
+    const res = await app.inject({
+      method: 'POST',
+      url: '/admin/retrain',
+      headers: { authorization: `Bearer ${TOKEN}` },
+    });
     expect(res.statusCode).toBe(404);
     expect(calls).toEqual([]);
     await app.close();
@@ -40,7 +52,11 @@ describe('/admin', () => {
     const { app: p, calls } = appWith(TOKEN);
     const app = await p;
     for (const authorization of [undefined, 'Bearer wrong', `Basic ${TOKEN}`, `Bearer ${TOKEN}x`, TOKEN]) {
-      const res = await app.inject({ method: 'POST', url: '/admin/retrain', headers: authorization ? { authorization } : {} });
+      const res = await app.inject({
+        method: 'POST',
+        url: '/admin/retrain',
+        headers: authorization ? { authorization } : {},
+      });
       expect(res.statusCode, String(authorization)).toBe(401);
       expect(res.json()).toMatchObject({ code: 'CP_ERR_API_UNAUTHORIZED', statusCode: 401 });
     }
@@ -49,18 +65,36 @@ describe('/admin', () => {
     const retrain = await app.inject({ method: 'POST', url: '/admin/retrain', headers: auth });
     expect(retrain.statusCode).toBe(200);
     expect(retrain.json()).toEqual({ ok: true, action: 'retrain', result: { runId: 'r1' } });
-    const promote = await app.inject({ method: 'POST', url: '/admin/promote', headers: auth, payload: { model: 'predict-iforest', version: '3' } });
+    const promote = await app.inject({
+      method: 'POST',
+      url: '/admin/promote',
+      headers: auth,
+      payload: { model: 'predict-iforest', version: '3' },
+    });
     expect(promote.json()).toMatchObject({ ok: true, result: { champion: '3' } });
-    const replay = await app.inject({ method: 'POST', url: '/admin/replay', headers: auth, payload: { source: 'chicago' } });
+    const replay = await app.inject({
+      method: 'POST',
+      url: '/admin/replay',
+      headers: auth,
+      payload: { source: 'chicago' },
+    });
     expect(replay.statusCode).toBe(200);
     expect(calls).toEqual([
       ['retrain', undefined],
       ['promote', 'predict-iforest', '3'],
       ['replay', 'chicago', undefined],
     ]);
-    const failed = await app.inject({ method: 'POST', url: '/admin/promote', headers: auth, payload: { model: 'predict-iforest', version: '999' } });
+    const failed = await app.inject({
+      method: 'POST',
+      url: '/admin/promote',
+      headers: auth,
+      payload: { model: 'predict-iforest', version: '999' },
+    });
     expect(failed.statusCode).toBe(502);
-    expect(failed.json()).toMatchObject({ code: 'CP_ERR_API_ADMIN_FAILED', message: expect.stringContaining('version 999') });
+    expect(failed.json()).toMatchObject({
+      code: 'CP_ERR_API_ADMIN_FAILED',
+      message: expect.stringContaining('version 999'),
+    });
     await app.close();
   });
 

@@ -11,7 +11,24 @@ describe('docs/api.md', () => {
 
   it('covers every route, the paging envelope, the error shape and the SSE events', async () => {
     const md = await apiMarkdown();
-    for (const h of ['### POST /predict', '### GET /predict/schema', '### GET /v1/events', '### GET /v1/windows', '### GET /v1/stats', '### GET /v1/heatmap', '### GET /v1/compstat', '### GET /v1/anomalies', '### GET /v1/forecast', '### GET /v1/hotspots', '### GET /v1/sources', '### GET /v1/models', '### GET /v1/stream', '### POST /admin/retrain', '### POST /admin/promote', '### POST /admin/replay']) {
+    for (const h of [
+      '### POST /predict',
+      '### GET /predict/schema',
+      '### GET /v1/events',
+      '### GET /v1/windows',
+      '### GET /v1/stats',
+      '### GET /v1/heatmap',
+      '### GET /v1/compstat',
+      '### GET /v1/anomalies',
+      '### GET /v1/forecast',
+      '### GET /v1/hotspots',
+      '### GET /v1/sources',
+      '### GET /v1/models',
+      '### GET /v1/stream',
+      '### POST /admin/retrain',
+      '### POST /admin/promote',
+      '### POST /admin/replay',
+    ]) {
       expect(md).toContain(h);
     }
     expect(md).toContain('nextPageToken: string | null;');

@@ -23,7 +23,8 @@ export const LA_SAMPLE = 'samples/la/la_crime_2020_sample874_portal_format.csv';
 async function normalise(file: string, n: RowNormaliser): Promise<CrimeEvent[]> {
   const rows = await readRecordedRows(file);
   const out: CrimeEvent[] = [];
-  for (const r of n.normaliseRows(rows, { ingestedAt: '2026-01-01T00:00:00.000Z', origin: file })) if (r.ok) out.push(r.event);
+  for (const r of n.normaliseRows(rows, { ingestedAt: '2026-01-01T00:00:00.000Z', origin: file }))
+    if (r.ok) out.push(r.event);
   return out.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.id.localeCompare(b.id));
 }
 
@@ -69,7 +70,10 @@ export async function buildTestStore(): Promise<TestStore> {
   const dir = mkdtempSync(join(tmpdir(), 'cp-api-'));
   const store = await openStore(join(dir, 'store.duckdb'), silentLogger);
   const bus = new TestBus();
-  const events = [...(await normalise(CHICAGO_SAMPLE, chicagoNormaliser)), ...(await normalise(LA_SAMPLE, laNormaliser))];
+  const events = [
+    ...(await normalise(CHICAGO_SAMPLE, chicagoNormaliser)),
+    ...(await normalise(LA_SAMPLE, laNormaliser)),
+  ];
   await bus.publish(TOPICS.incidents, eventMessages(events));
   bus.seal();
   await runPipeline({

@@ -5,8 +5,15 @@ import { SourceStatusBoard } from '../../src/sources/status-board.js';
 
 describe('health, readiness, metrics, docs, headers', () => {
   it('/ready reports each check and 503 when one fails or throws', async () => {
-    const ok = await buildApp({ log: silentLogger, board: new SourceStatusBoard(), readiness: { store: () => true, model: async () => true } });
-    expect((await ok.inject({ url: '/ready' })).json()).toEqual({ status: 'ready', checks: { store: true, model: true } });
+    const ok = await buildApp({
+      log: silentLogger,
+      board: new SourceStatusBoard(),
+      readiness: { store: () => true, model: async () => true },
+    });
+    expect((await ok.inject({ url: '/ready' })).json()).toEqual({
+      status: 'ready',
+      checks: { store: true, model: true },
+    });
     expect((await ok.inject({ url: '/health' })).json()).toEqual({ status: 'ok' });
     await ok.close();
     const bad = await buildApp({
@@ -31,15 +38,36 @@ describe('health, readiness, metrics, docs, headers', () => {
     await app.inject({ url: '/no/such/route' });
     const res = await app.inject({ url: '/metrics' });
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
-    expect(res.body).toMatch(/crimepulse_http_request_duration_seconds_count\{[^}]*method="GET"[^}]*route="\/health"[^}]*status="200"/);
-    expect(res.body).toMatch(/crimepulse_http_request_duration_seconds_count\{[^}]*route="unmatched"[^}]*status="404"/);
+    expect(res.body).toMatch(
+      /crimepulse_http_request_duration_seconds_count\{[^}]*method="GET"[^}]*route="\/health"[^}]*status="200"/,
+    );
+    expect(res.body).toMatch(
+      /crimepulse_http_request_duration_seconds_count\{[^}]*route="unmatched"[^}]*status="404"/,
+    );
     await app.close();
   });
 
   it('serves the OpenAPI document and a self-contained docs page', async () => {
     const app = await buildApp({ log: silentLogger, board: new SourceStatusBoard() });
     const doc = (await app.inject({ url: '/openapi.json' })).json() as { paths: Record<string, unknown> };
-    for (const p of ['/predict', '/predict/schema', '/v1/events', '/v1/windows', '/v1/stats', '/v1/heatmap', '/v1/compstat', '/v1/anomalies', '/v1/forecast', '/v1/hotspots', '/v1/sources', '/v1/models', '/v1/stream', '/health', '/ready', '/metrics']) {
+    for (const p of [
+      '/predict',
+      '/predict/schema',
+      '/v1/events',
+      '/v1/windows',
+      '/v1/stats',
+      '/v1/heatmap',
+      '/v1/compstat',
+      '/v1/anomalies',
+      '/v1/forecast',
+      '/v1/hotspots',
+      '/v1/sources',
+      '/v1/models',
+      '/v1/stream',
+      '/health',
+      '/ready',
+      '/metrics',
+    ]) {
       expect(doc.paths, p).toHaveProperty([p]);
     }
     const page = await app.inject({ url: '/docs' });
@@ -51,22 +79,37 @@ describe('health, readiness, metrics, docs, headers', () => {
   });
 
   it('echoes a sane request id, sets security headers, CORS when configured', async () => {
-    const app = await buildApp({ log: silentLogger, board: new SourceStatusBoard(), options: { corsOrigins: ['https://dash.example'] } });
-    const res = await app.inject({ url: '/health', headers: { 'x-request-id': 'abc-123', origin: 'https://dash.example' } });
+    const app = await buildApp({
+      log: silentLogger,
+      board: new SourceStatusBoard(),
+      options: { corsOrigins: ['https://dash.example'] },
+    });
+    const res = await app.inject({
+      url: '/health',
+      headers: { 'x-request-id': 'abc-123', origin: 'https://dash.example' },
+    });
     expect(res.headers['x-request-id']).toBe('abc-123');
     expect(res.headers['x-content-type-options']).toBe('nosniff');
     expect(res.headers['content-security-policy']).toBeDefined();
     expect(res.headers['access-control-allow-origin']).toBe('https://dash.example');
-    const other = await app.inject({ url: '/health', headers: { 'x-request-id': 'bad id with spaces', origin: 'https://evil.example' } });
+    const other = await app.inject({
+      url: '/health',
+      headers: { 'x-request-id': 'bad id with spaces', origin: 'https://evil.example' },
+    });
     expect(other.headers['x-request-id']).toMatch(/^[0-9a-f-]{36}$/);
     expect(other.headers['access-control-allow-origin']).toBeUndefined();
     await app.close();
   });
 
   it('rate-limits expensive routes per client with 429 {code}', async () => {
-    const app = await buildApp({ log: silentLogger, board: new SourceStatusBoard(), options: { rateLimitPerMinute: 3 } });
+    const app = await buildApp({
+      log: silentLogger,
+      board: new SourceStatusBoard(),
+      options: { rateLimitPerMinute: 3 },
+    });
     const codes: number[] = [];
-    for (let i = 0; i < 5; i++) codes.push((await app.inject({ url: '/v1/events', remoteAddress: '10.0.0.1' })).statusCode);
+    for (let i = 0; i < 5; i++)
+      codes.push((await app.inject({ url: '/v1/events', remoteAddress: '10.0.0.1' })).statusCode);
     // no store: 503 until the limit, then 429
     expect(codes).toEqual([503, 503, 503, 429, 429]);
     const limited = await app.inject({ url: '/v1/events', remoteAddress: '10.0.0.1' });
@@ -80,7 +123,15 @@ describe('health, readiness, metrics, docs, headers', () => {
     const lines: string[] = [];
     const { createLogger } = await import('../../src/core/logger.js');
     const { Writable } = await import('node:stream');
-    const log = createLogger({ level: 'error', destination: new Writable({ write: (c, _e, cb) => (lines.push(String(c)), cb()) }) });
+    const log = createLogger({
+      level: 'error',
+      destination: new Writable({
+        write: (c, _e, cb) => {
+          lines.push(String(c));
+          cb();
+        },
+      }),
+    });
     const app = await buildApp({
       log,
       board: new SourceStatusBoard(),

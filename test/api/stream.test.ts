@@ -50,32 +50,38 @@ function open(base: string, lastEventId?: string) {
   let waiters: { pred: (m: Sse) => boolean; resolve: (m: Sse) => void }[] = [];
   let res: IncomingMessage | undefined;
   const ready = new Promise<IncomingMessage>((resolve, reject) => {
-    const req = request(`${base}/v1/stream`, { headers: lastEventId ? { 'last-event-id': lastEventId } : {} }, (r) => {
-      res = r;
-      let buf = '';
-      r.setEncoding('utf8');
-      r.on('data', (chunk: string) => {
-        buf += chunk;
-        let i = buf.indexOf('\n\n');
-        while (i >= 0) {
-          const block = buf.slice(0, i);
-          buf = buf.slice(i + 2);
-          const m: Sse = { event: 'message', data: undefined };
-          for (const line of block.split('\n')) {
-            const [k, ...v] = line.split(': ');
-            if (k === 'id') m.id = v.join(': ');
-            if (k === 'event') m.event = v.join(': ');
-            if (k === 'data') m.data = JSON.parse(v.join(': '));
+    const req = request(
+      `${base}/v1/stream`,
+      { headers: lastEventId ? { 'last-event-id': lastEventId } : {} },
+      (r) => {
+        res = r;
+        let buf = '';
+        r.setEncoding('utf8');
+        r.on('data', (chunk: string) => {
+          buf += chunk;
+          let i = buf.indexOf('\n\n');
+          while (i >= 0) {
+            const block = buf.slice(0, i);
+            buf = buf.slice(i + 2);
+            const m: Sse = { event: 'message', data: undefined };
+            for (const line of block.split('\n')) {
+              const [k, ...v] = line.split(': ');
+              if (k === 'id') m.id = v.join(': ');
+              if (k === 'event') m.event = v.join(': ');
+              if (k === 'data') m.data = JSON.parse(v.join(': '));
+            }
+            if (m.data !== undefined) {
+              got.push(m);
+              const hits = waiters.filter((w) => w.pred(m));
+              waiters = waiters.filter((w) => !w.pred(m));
+              for (const w of hits) w.resolve(m);
+            }
+            i = buf.indexOf('\n\n');
           }
-          if (m.data !== undefined) {
-            got.push(m);
-            waiters = waiters.filter((w) => (w.pred(m) ? (w.resolve(m), false) : true));
-          }
-          i = buf.indexOf('\n\n');
-        }
-      });
-      resolve(r);
-    });
+        });
+        resolve(r);
+      },
+    );
     req.on('error', reject);
     req.end();
   });
@@ -91,7 +97,12 @@ function open(base: string, lastEventId?: string) {
   };
 }
 
-const app = await buildApp({ log: silentLogger, board: new SourceStatusBoard(), feed, options: { streamIntervalMs: 10, heartbeatMs: 40, streamBuffer: 4 } });
+const app = await buildApp({
+  log: silentLogger,
+  board: new SourceStatusBoard(),
+  feed,
+  options: { streamIntervalMs: 10, heartbeatMs: 40, streamBuffer: 4 },
+});
 let base: string;
 beforeAll(async () => {
   await app.listen({ host: '127.0.0.1', port: 0 });
@@ -124,7 +135,10 @@ describe('GET /v1/stream', () => {
     await b.ready;
     const missed = await b.next((m) => m.event === 'events');
     expect(missed.data).toMatchObject({ total: 4 });
-    expect(b.got.filter((m) => m.id !== undefined).map((m) => Number(m.id))).toEqual([Number(ev.id) + 1, Number(ev.id) + 2]);
+    expect(b.got.filter((m) => m.id !== undefined).map((m) => Number(m.id))).toEqual([
+      Number(ev.id) + 1,
+      Number(ev.id) + 2,
+    ]);
     b.close();
   });
 

@@ -44,7 +44,11 @@ export function which(cmd: string): string | undefined {
  * Whether the tools a suite needs are present. In CI (CI=true) a missing tool is an error the suite
  * reports as a failure; elsewhere the suite is skipped with the reason printed once.
  */
-export function requireTools(suite: string, tools: string[], hint: string): { ok: boolean; missing: string[] } {
+export function requireTools(
+  suite: string,
+  tools: string[],
+  hint: string,
+): { ok: boolean; missing: string[] } {
   const missing = tools.filter((t) => !which(t));
   if (missing.length > 0 && !IN_CI) {
     console.warn(`[${suite}] skipped: ${missing.join(', ')} not installed (${hint})`);
@@ -69,7 +73,9 @@ export async function waitFor<T>(
     }
     await new Promise((r) => setTimeout(r, intervalMs));
   }
-  throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`);
+  throw new Error(
+    `timed out after ${timeoutMs} ms waiting for ${what}${last ? ` (last error: ${String(last)})` : ''}`,
+  );
 }
 
 export interface Child {
@@ -79,7 +85,11 @@ export interface Child {
 }
 
 /** Starts a process with stdout+stderr captured; `stop` sends SIGTERM, then SIGKILL after 5 s. */
-export function startChild(cmd: string, args: string[], options: { env?: Record<string, string>; cwd?: string } = {}): Child {
+export function startChild(
+  cmd: string,
+  args: string[],
+  options: { env?: Record<string, string>; cwd?: string } = {},
+): Child {
   const proc = spawn(cmd, args, {
     cwd: options.cwd ?? ROOT,
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', TZ: 'UTC', ...options.env },

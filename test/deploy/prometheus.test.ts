@@ -48,9 +48,13 @@ describe.runIf(IN_CI || tools.ok)('deploy/prometheus', () => {
   });
 
   it('scrape config is valid syntax', () => {
-    const r = spawnSync('promtool', ['check', 'config', '--syntax-only', join(ROOT, 'deploy/prometheus/prometheus.yml')], {
-      encoding: 'utf8',
-    });
+    const r = spawnSync(
+      'promtool',
+      ['check', 'config', '--syntax-only', join(ROOT, 'deploy/prometheus/prometheus.yml')],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(r.status, r.stdout + r.stderr).toBe(0);
   });
 
@@ -116,13 +120,19 @@ describe.runIf(IN_CI || tools.ok)('deploy/prometheus', () => {
         'the crimepulse target to be up',
         async () => {
           const res = await fetch(`${promUrl}/api/v1/targets`);
-          const body = (await res.json()) as { data: { activeTargets: { health: string; labels: Record<string, string> }[] } };
-          return body.data.activeTargets.find((t) => t.health === 'up' && t.labels.job === 'crimepulse-single');
+          const body = (await res.json()) as {
+            data: { activeTargets: { health: string; labels: Record<string, string> }[] };
+          };
+          return body.data.activeTargets.find(
+            (t) => t.health === 'up' && t.labels.job === 'crimepulse-single',
+          );
         },
         40_000,
         500,
       ).catch((err: Error) => {
-        throw new Error(`${err.message}\napp output:\n${app.output().slice(-3000)}\nprometheus:\n${prom.output().slice(-2000)}`);
+        throw new Error(
+          `${err.message}\napp output:\n${app.output().slice(-3000)}\nprometheus:\n${prom.output().slice(-2000)}`,
+        );
       });
       expect(up.labels.instance).toBe(`127.0.0.1:${appPort}`);
 
@@ -132,7 +142,9 @@ describe.runIf(IN_CI || tools.ok)('deploy/prometheus', () => {
         async () => {
           const res = await fetch(`${promUrl}/api/v1/alerts`);
           const body = (await res.json()) as { data: { alerts: Alert[] } };
-          const stale = body.data.alerts.filter((a) => a.labels.alertname === 'CrimePulseSourceStale' && a.state === 'firing');
+          const stale = body.data.alerts.filter(
+            (a) => a.labels.alertname === 'CrimePulseSourceStale' && a.state === 'firing',
+          );
           return stale.length > 0 ? body.data.alerts : undefined;
         },
         40_000,
@@ -144,7 +156,9 @@ describe.runIf(IN_CI || tools.ok)('deploy/prometheus', () => {
       expect(stale.map((a) => a.labels.source)).toEqual(['la']);
       expect(stale[0]?.labels.severity).toBe('warning');
       // The healthy parts of the same app raise nothing: no API errors, target not down.
-      const others = alerts.filter((a) => a.state === 'firing' && a.labels.alertname !== 'CrimePulseSourceStale');
+      const others = alerts.filter(
+        (a) => a.state === 'firing' && a.labels.alertname !== 'CrimePulseSourceStale',
+      );
       expect(others.map((a) => a.labels.alertname)).toEqual([]);
     }, 90_000);
   });

@@ -2,8 +2,10 @@ import fc from 'fast-check';
 import { DateTime } from 'luxon';
 import { describe, expect, it } from 'vitest';
 import {
+  cachedLocalToUtcMillis,
   localToUtcIso,
   localToUtcMillis,
+  luxonLocalToUtcMillis,
   parseFloatingLocal,
   utcToWall,
   type WallTime,
@@ -170,5 +172,87 @@ describe('parseFloatingLocal', () => {
     ]) {
       expect(parseFloatingLocal(bad), bad).toBeUndefined();
     }
+  });
+});
+
+describe('localToUtcMillis: cached-offset path equals the luxon reference', () => {
+  // Zones with unusual rules: half-hour DST (Lord Howe), a skipped calendar day (Apia, end of 2011),
+  // southern-hemisphere DST, midnight transitions (Sao Paulo until 2019), no DST at all, and the sources'.
+  const ODD_ZONES = [
+    'America/Chicago',
+    'America/New_York',
+    'America/Los_Angeles',
+    'Europe/London',
+    'Australia/Lord_Howe',
+    'Pacific/Apia',
+    'America/Sao_Paulo',
+    'Asia/Kathmandu',
+    'America/Santiago',
+    'UTC',
+  ] as const;
+  const wideWall = fc.record({
+    year: fc.integer({ min: 1900, max: 2040 }),
+    month: fc.integer({ min: 1, max: 12 }),
+    day: fc.integer({ min: 1, max: 31 }),
+    hour: fc.integer({ min: 0, max: 23 }),
+    minute: fc.integer({ min: 0, max: 59 }),
+    second: fc.integer({ min: 0, max: 59 }),
+    millisecond: fc.integer({ min: 0, max: 999 }),
+  });
+
+  it('agrees on any wall time (valid or not) in any of these zones', () => {
+    fc.assert(
+      fc.property(fc.constantFrom(...ODD_ZONES), fc.oneof(wideWall, dstWall), (zone, w) => {
+        expect(localToUtcMillis(w, zone)).toBe(luxonLocalToUtcMillis(w, zone));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('agrees on every wall minute of DST change days, where the cache must step aside', () => {
+    for (const [zone, y, m, d] of [
+      ['America/Chicago', 2015, 3, 8],
+      ['America/Chicago', 2015, 11, 1],
+      ['Europe/London', 2019, 3, 31],
+      ['Europe/London', 2019, 10, 27],
+      ['Australia/Lord_Howe', 2020, 4, 5],
+      ['Australia/Lord_Howe', 2020, 10, 4],
+      ['America/Sao_Paulo', 2018, 11, 4],
+    ] as const) {
+      for (let min = 0; min < 24 * 60; min++) {
+        const w = { year: y, month: m, day: d, hour: Math.floor(min / 60), minute: min % 60 };
+        expect(localToUtcMillis(w, zone), `${zone} ${JSON.stringify(w)}`).toBe(
+          luxonLocalToUtcMillis(w, zone),
+        );
+      }
+    }
+  });
+
+  it('answers ordinary days from the cache and steps aside on DST change days', () => {
+    const plain = { year: 2015, month: 2, day: 8, hour: 23, minute: 43, second: 40 };
+    expect(cachedLocalToUtcMillis(plain, 'America/Chicago')).toBe(Date.parse('2015-02-09T05:43:40Z'));
+    expect(cachedLocalToUtcMillis({ ...plain, month: 7 }, 'America/Chicago')).toBe(
+      Date.parse('2015-07-09T04:43:40Z'),
+    );
+    // Gap and overlap days (and their neighbours within 15 h) go to luxon.
+    expect(
+      cachedLocalToUtcMillis({ year: 2015, month: 3, day: 8, hour: 2, minute: 30 }, 'America/Chicago'),
+    ).toBeUndefined();
+    expect(
+      cachedLocalToUtcMillis({ year: 2015, month: 11, day: 1, hour: 1, minute: 30 }, 'America/Chicago'),
+    ).toBeUndefined();
+    expect(
+      cachedLocalToUtcMillis({ year: 2015, month: 11, day: 1, hour: 22, minute: 0 }, 'America/Chicago'),
+    ).toBeUndefined();
+  });
+
+  it('leaves the unusual to luxon: hour 24, fractions and unknown zones behave as before', () => {
+    const w = { year: 2015, month: 3, day: 8, hour: 24, minute: 0 };
+    expect(localToUtcMillis(w, 'America/Chicago')).toBe(luxonLocalToUtcMillis(w, 'America/Chicago'));
+    const frac = { year: 2015, month: 3, day: 8, hour: 1.5, minute: 0 };
+    expect(localToUtcMillis(frac, 'America/Chicago')).toBe(luxonLocalToUtcMillis(frac, 'America/Chicago'));
+    expect(
+      localToUtcMillis({ year: 2015, month: 1, day: 1, hour: 0, minute: 0 }, 'Mars/Olympus'),
+    ).toBeUndefined();
   });
 });

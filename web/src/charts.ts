@@ -21,6 +21,14 @@ export function loadPlotly(): Promise<PlotlyApi> {
   return plotly;
 }
 
+/**
+ * Plotly renders a small HTML subset in text (labels, hover); data strings are escaped so a crime
+ * field can never become markup there either.
+ */
+export function plotText(s: string): string {
+  return s.replaceAll('&', '&amp;').replaceAll('<', '&lt;').replaceAll('>', '&gt;').replaceAll('"', '&quot;');
+}
+
 export type ChartState = 'loading' | 'ready' | 'empty' | 'error';
 
 /** A chart slot in index.html: `<figure data-chart=NAME>` with `.plot`, `.state` and `.alt` children. */

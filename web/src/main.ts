@@ -20,7 +20,7 @@ import {
   type WindowItem,
 } from './api.js';
 import { CATEGORIES } from './categories.js';
-import { Chart, DAYS, SEVERITY_STYLE } from './charts.js';
+import { Chart, DAYS, plotText, SEVERITY_STYLE } from './charts.js';
 import { compstatView } from './compstat.js';
 import { anomalyTitle, explain, openAnomaly } from './detail.js';
 import { byId, fmtInt, fmtNum, fmtTime, h, replace } from './dom.js';
@@ -264,7 +264,7 @@ async function loadSeries(range: { from: string; to: string }, anomalies: Promis
         x: rows.map((a) => a.windowStart),
         y: rows.map((a) => a.observed),
         customdata: rows.map((a) => a.id),
-        text: rows.map((a) => `${anomalyTitle(a)}<br>${a.observed} observed, ${fmtNum(a.expected)} expected`),
+        text: rows.map((a) => `${plotText(anomalyTitle(a))}<br>${a.observed} observed, ${fmtNum(a.expected)} expected`),
         hoverinfo: 'text',
         marker: { size: 11, color: SEVERITY_STYLE[sev].color, symbol: SEVERITY_STYLE[sev].symbol, line: { color: '#000', width: 1 } },
       });
@@ -338,6 +338,7 @@ function drawAreaCategory(res: CompstatResponse | null, message: string): Promis
   const byArea = new Map<string, number>();
   const cats = new Set<string>();
   for (const r of res.items) {
+    if (r.areaId === 'all' || r.category === 'all') continue;
     byArea.set(r.areaId, (byArea.get(r.areaId) ?? 0) + r.current);
     cats.add(r.category);
   }
@@ -345,9 +346,14 @@ function drawAreaCategory(res: CompstatResponse | null, message: string): Promis
   const catList = [...cats].sort();
   const cell = new Map(res.items.map((r) => [`${r.areaId}\u0000${r.category}`, r.current]));
   const z = areas.map((a) => catList.map((c) => cell.get(`${a}\u0000${c}`) ?? 0));
-  const top = res.items.reduce((m, r) => (r.current > m.current ? r : m), res.items[0]!);
+  const cellsOnly = res.items.filter((r) => r.areaId !== 'all' && r.category !== 'all');
+  if (cellsOnly.length === 0) {
+    charts.areaCat.setState('empty', message);
+    return;
+  }
+  const top = cellsOnly.reduce((m, r) => (r.current > m.current ? r : m), cellsOnly[0]!);
   return charts.areaCat.draw(
-    [{ type: 'heatmap', x: catList, y: areas.map((a) => `${a}`), z, colorscale: 'Cividis', hovertemplate: 'area %{y}, %{x}: %{z} events<extra></extra>', colorbar: { title: { text: 'events' }, thickness: 10 } }],
+    [{ type: 'heatmap', x: catList.map(plotText), y: areas.map(plotText), z, colorscale: 'Cividis', hovertemplate: 'area %{y}, %{x}: %{z} events<extra></extra>', colorbar: { title: { text: 'events' }, thickness: 10 } }],
     { height: Math.max(320, 22 * areas.length + 120), yaxis: { type: 'category', autorange: 'reversed', title: { text: `${res.source} area` } }, xaxis: { type: 'category', tickangle: -30 }, margin: { l: 110, r: 16, t: 8, b: 90 } },
     `Events by area (top ${areas.length} of ${byArea.size} in ${res.source}) and category, ${res.current.from} to ${res.current.to}; largest: area ${top.areaId}, ${top.category}, ${fmtInt(top.current)} events.`,
   );
@@ -377,6 +383,54 @@ async function loadMap(range: { from: string; to: string }, source: string | nul
   await drawMap(charts.map, { source, heatmap, hotspots: typeof hot === 'string' ? null : hot, ...(typeof hot === 'string' ? { hotspotError: hot } : {}) }, config.tileUrl);
 }
 
+// ---------- latest events ----------
+
+interface EventItem {
+  id: string;
+  source: string;
+  occurredAt: string;
+  category: string;
+  sourceType: string;
+  areaId: string;
+  attributes: Record<string, unknown>;
+  area: Record<string, string>;
+}
+
+const DESCRIPTION_KEYS = ['description', 'pdDescription', 'incidentDescription', 'outcomeStatus'];
+const LOCATION_KEYS = ['block', 'location', 'crossStreet', 'locationDescription', 'premisesDescription', 'locationOfOccurrence', 'premisesType', 'intersection', 'street'];
+
+function firstText(obj: Record<string, unknown>, keys: string[]): string {
+  for (const k of keys) {
+    const v = obj[k];
+    if (typeof v === 'string' && v.trim()) return v;
+  }
+  return '';
+}
+
+/** Crime descriptions and locations come from outside: text nodes only (dom.ts). */
+function eventRow(e: EventItem): HTMLElement {
+  const description = firstText(e.attributes, DESCRIPTION_KEYS);
+  const location = LOCATION_KEYS.map((k) => e.attributes[k])
+    .filter((v): v is string => typeof v === 'string' && v.trim() !== '')
+    .join(', ');
+  return h(
+    'li',
+    { 'data-event-id': e.id },
+    h('span', { class: 'muted' }, `${fmtTime(e.occurredAt)} · ${e.source} · area ${e.areaId}`),
+    h('br', {}),
+    h('strong', {}, e.sourceType),
+    description ? ` — ${description}` : '',
+    location ? h('span', { class: 'muted' }, ` at ${location}`) : null,
+  );
+}
+
+async function loadEvents(range: { from: string; to: string }, signal: AbortSignal): Promise<void> {
+  const el = byId('events-list');
+  const res = await getJson<{ items: EventItem[] }>('/v1/events', { ...baseQuery(filters), ...range, limit: 10 }, signal);
+  el.dataset.state = res.items.length ? 'ready' : 'empty';
+  replace(el, res.items.length ? h('ol', { class: 'events' }, ...res.items.map(eventRow)) : h('p', { class: 'state' }, 'No events in this view.'));
+}
+
 // ---------- refresh ----------
 
 async function guard(chartSetter: (msg: string) => void, p: Promise<void>): Promise<void> {
@@ -385,6 +439,17 @@ async function guard(chartSetter: (msg: string) => void, p: Promise<void>): Prom
   } catch (err) {
     if (!isAbort(err)) chartSetter(`Could not load: ${errorText(err)}`);
   }
+}
+
+/**
+ * CompStat, the area × category heatmap and the map show one city: the first selected source, or,
+ * with none selected, the source whose data reaches latest (so the default "latest 28 days" has data).
+ */
+function pickFocusSource(stats: StatsResponse): string | null {
+  if (filters.source[0]) return filters.source[0];
+  const newest = (s: string) => sources.find((x) => x.source === s)?.stored?.newestOccurredAt ?? '';
+  const ranked = [...stats.sources].sort((a, b) => newest(b.source).localeCompare(newest(a.source)) || b.events - a.events);
+  return ranked[0]?.source ?? null;
 }
 
 async function refresh(): Promise<void> {
@@ -422,8 +487,8 @@ async function refresh(): Promise<void> {
     filters.area,
   );
   byId('range-note').textContent = `Showing ${range.from} to ${range.to}${filters.from || filters.to ? '' : ' (the latest 28 days of data)'}.`;
-  const focusSource = filters.source[0] ?? stats.sources[0]?.source ?? null;
-  byId('focus-source').textContent = focusSource ? `CompStat, area × category and map show ${focusSource}${filters.source.length > 1 ? ' (the first selected source)' : filters.source.length === 0 ? ' (the source with most events; pick a source to change)' : ''}.` : '';
+  const focusSource = pickFocusSource(stats);
+  byId('focus-source').textContent = focusSource ? `CompStat, area × category and map show ${focusSource}${filters.source.length > 1 ? ' (the first selected source)' : filters.source.length === 0 ? ' (the source with the newest data; pick a source to change)' : ''}.` : '';
   const anomalyQuery = { ...baseQuery(filters), ...range, minSeverity: filters.minSeverity, limit: 1000 };
   const anomalyPromise = getAll<AnomalyItem>('/v1/anomalies', anomalyQuery, 2000, signal);
   const anomalyItems = anomalyPromise.then((r) => {
@@ -450,6 +515,7 @@ async function refresh(): Promise<void> {
       loadCompstat(range, focusSource, signal),
     ),
     guard((m) => charts.map.setState('error', m), loadMap(range, focusSource, signal)),
+    guard((m) => replace(byId('events-list'), h('p', { class: 'state' }, m)), loadEvents(range, signal)),
   ];
   await Promise.all(tasks);
   if (signal.aborted) return;
@@ -527,8 +593,13 @@ function startFeed(): void {
   });
   es.addEventListener('events', (ev) => {
     try {
-      const d = JSON.parse((ev as MessageEvent<string>).data) as { total: number };
+      const d = JSON.parse((ev as MessageEvent<string>).data) as { total: number; sample?: EventItem[] };
       newEvents += d.total;
+      const ol = document.querySelector('#events-list ol.events');
+      if (ol && Array.isArray(d.sample)) {
+        for (const e of d.sample.slice(0, 10)) ol.prepend(eventRow(e));
+        while (ol.children.length > 10) ol.lastElementChild?.remove();
+      }
     } catch {
       return;
     }

@@ -7,7 +7,7 @@
  */
 import type { Data } from 'plotly.js-cartesian-dist-min';
 import type { HeatmapResponse, HotspotResponse } from './api.js';
-import { Chart } from './charts.js';
+import { type Chart, plotText } from './charts.js';
 import { fmtInt } from './dom.js';
 
 export interface Boundary {
@@ -115,7 +115,7 @@ export async function drawMap(chart: Chart, input: MapInput, tileUrl: string | n
       }
       cx.push(sx / Math.max(np, 1));
       cy.push(sy / Math.max(np, 1));
-      ctext.push(`${f.name} (${f.id}): ${fmtInt(n)} events`);
+      ctext.push(plotText(`${f.name} (${f.id}): ${fmtInt(n)} events`));
     });
     const lows = [0, ...breaks];
     for (const [cls, acc] of [...byClass].sort((a, b) => a[0] - b[0])) {
@@ -150,7 +150,11 @@ export async function drawMap(chart: Chart, input: MapInput, tileUrl: string | n
   }
   const hs = input.hotspots?.items ?? [];
   for (const cls of ['hot', 'cold'] as const) {
-    const pts = hs.filter((p) => p.class === cls);
+    // The strongest 60 of each class: hundreds of markers would hide the areas and the density.
+    const pts = hs
+      .filter((p) => p.class === cls)
+      .sort((a, b) => Math.abs(b.z) - Math.abs(a.z))
+      .slice(0, 60);
     if (pts.length === 0) continue;
     traces.push({
       type: 'scatter',
@@ -160,11 +164,11 @@ export async function drawMap(chart: Chart, input: MapInput, tileUrl: string | n
       y: pts.map((p) => p.lat),
       text: pts.map((p) => `${cls} spot: ${fmtInt(p.events)} events, z = ${p.z.toFixed(1)}, q = ${p.q.toPrecision(2)}`),
       hoverinfo: 'text',
-      marker: { symbol: cls === 'hot' ? 'triangle-up' : 'triangle-down', size: 9, color: cls === 'hot' ? '#D55E00' : '#0072B2', line: { color: '#000', width: 0.5 } },
+      marker: { symbol: cls === 'hot' ? 'triangle-up' : 'triangle-down', size: 7, color: cls === 'hot' ? '#D55E00' : '#0072B2', line: { color: '#000', width: 0.5 } },
     });
   }
   const midLat = (latMin + latMax) / 2;
-  const alt = `Map of ${input.source}: ${boundary ? `${matched} of ${boundary.features.length} areas (${boundary.joinField}) have events` : 'no area outlines for this source'}; ${bins.length} grid cells with events; ${hs.filter((p) => p.class === 'hot').length} hot spots and ${hs.filter((p) => p.class === 'cold').length} cold spots.${input.hotspotError ? ` Hot spots unavailable: ${input.hotspotError}` : ''}`;
+  const alt = `Map of ${input.source}: ${boundary ? `${matched} of ${boundary.features.length} areas (${boundary.joinField}) have events` : 'no area outlines for this source'}; ${bins.length} grid cells with events; ${hs.filter((p) => p.class === 'hot').length} hot spots and ${hs.filter((p) => p.class === 'cold').length} cold spots (the strongest 60 of each drawn).${input.hotspotError ? ` Hot spots unavailable: ${input.hotspotError}` : ''}`;
   if (tileUrl) {
     await drawTiled(chart, traces, tileUrl, { lat: midLat, lon: (lonMin + lonMax) / 2 }, alt);
     return;

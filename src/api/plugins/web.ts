@@ -74,7 +74,10 @@ export const webPlugin: FastifyPluginAsync<WebPluginOptions> = async (app, opts)
   if (!existsSync(join(root, 'index.html'))) {
     app.log.warn({ root }, 'dashboard not built: run `npm run build:web` (npm install does it)');
     app.get('/', { schema: { hide: true } }, async () => {
-      throw new ApiError('CP_ERR_API_UNAVAILABLE', 'the dashboard is not built: run `npm run build:web` (npm install does it) and restart');
+      throw new ApiError(
+        'CP_ERR_API_UNAVAILABLE',
+        'the dashboard is not built: run `npm run build:web` (npm install does it) and restart',
+      );
     });
     return;
   }

@@ -20,7 +20,13 @@ function show(v: unknown): string {
   return (JSON.stringify(v) ?? String(v)).slice(0, 40);
 }
 
-function checkVector(vec: unknown, where: string, names: readonly string[], out: Float64Array, offset: number): string | undefined {
+function checkVector(
+  vec: unknown,
+  where: string,
+  names: readonly string[],
+  out: Float64Array,
+  offset: number,
+): string | undefined {
   const n = names.length;
   if (!Array.isArray(vec)) return `${where}: expected a list of ${n} numbers`;
   if (vec.length !== n) return `${where}: expected ${n} features [${names.join(', ')}], got ${vec.length}`;
@@ -28,25 +34,34 @@ function checkVector(vec: unknown, where: string, names: readonly string[], out:
     const v = vec[j];
     // typeof excludes booleans (Python's bool-is-int trap does not exist here, but the rule is the same);
     // isFinite rejects 1e400, which JSON.parse turns into Infinity.
-    if (typeof v !== 'number' || !Number.isFinite(v)) return `${where}[${j}]: expected a finite number, got ${show(v)}`;
+    if (typeof v !== 'number' || !Number.isFinite(v))
+      return `${where}[${j}]: expected a finite number, got ${show(v)}`;
     out[offset + j] = v;
   }
   return undefined;
 }
 
 /** Parses a JSON-decoded body into row-major vectors of `names.length` features. */
-export function parsePredictBody(body: unknown, names: readonly string[], maxBatch = MAX_BATCH): PredictParse {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) return fail("body must be a JSON object with key 'features'");
+export function parsePredictBody(
+  body: unknown,
+  names: readonly string[],
+  maxBatch = MAX_BATCH,
+): PredictParse {
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    return fail("body must be a JSON object with key 'features'");
   const obj = body as Record<string, unknown>;
   for (const key in obj) {
-    if (key !== 'features' && Object.hasOwn(obj, key)) return fail(`unknown key '${key.slice(0, 40)}': the body has only 'features'`);
+    if (key !== 'features' && Object.hasOwn(obj, key))
+      return fail(`unknown key '${key.slice(0, 40)}': the body has only 'features'`);
   }
   if (!Object.hasOwn(obj, 'features')) return fail("missing key 'features'");
   const feats = obj.features;
-  if (!Array.isArray(feats) || feats.length === 0) return fail("'features' must be a non-empty list (one vector or a list of vectors)");
+  if (!Array.isArray(feats) || feats.length === 0)
+    return fail("'features' must be a non-empty list (one vector or a list of vectors)");
   let nLists = 0;
   for (const v of feats) if (Array.isArray(v)) nLists++;
-  if (nLists > 0 && nLists < feats.length) return fail("'features' mixes vectors and scalars: send one vector or a list of vectors");
+  if (nLists > 0 && nLists < feats.length)
+    return fail("'features' mixes vectors and scalars: send one vector or a list of vectors");
   const n = names.length;
   if (nLists === 0) {
     const data = new Float64Array(n);

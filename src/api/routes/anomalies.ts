@@ -7,7 +7,17 @@ import { ANOMALY_SELECT } from '../../store/duckdb-store.js';
 import { rowToAnomaly } from '../../store/rows.js';
 import { filterParams, rows, whereFilter } from '../data/sql-filter.js';
 import { type RouteOptions, requireStore } from '../route-context.js';
-import { decodeToken, ERROR_RESPONSES, encodeToken, FilterQuery, GranularityParam, intParam, PageTokenParam, page, SeverityParam } from '../schemas.js';
+import {
+  decodeToken,
+  ERROR_RESPONSES,
+  encodeToken,
+  FilterQuery,
+  GranularityParam,
+  intParam,
+  PageTokenParam,
+  page,
+  SeverityParam,
+} from '../schemas.js';
 
 export const AnomaliesQuery = FilterQuery.extend({
   granularity: GranularityParam.optional(),
@@ -46,13 +56,19 @@ export const anomalyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       config: limited,
       // rowToAnomaly already checked each row against AnomalyRow; skip the serializer's second zod pass.
       serializerCompiler: () => (data) => JSON.stringify(data),
-      schema: { tags: ['data'], summary: 'Anomalies with explanations', querystring: AnomaliesQuery, response: { 200: page(AnomalyItem), ...ERROR_RESPONSES } },
+      schema: {
+        tags: ['data'],
+        summary: 'Anomalies with explanations',
+        querystring: AnomaliesQuery,
+        response: { 200: page(AnomalyItem), ...ERROR_RESPONSES },
+      },
     },
     async (req) => {
       const q = req.query;
       const conn = requireStore(deps);
       const after = q.pageToken === undefined ? undefined : decodeToken(q.pageToken, Token);
-      if (q.pageToken !== undefined && after === undefined) throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.pageToken: not a page token of this route');
+      if (q.pageToken !== undefined && after === undefined)
+        throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.pageToken: not a page token of this route');
       const severities = LEVELS.slice(LEVELS.indexOf(q.minSeverity ?? 'low')).join(',');
       const raw = await rows(conn, SQL, {
         ...filterParams(q),
@@ -67,7 +83,8 @@ export const anomalyRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
         return { ...a, explanation: explain(a) };
       });
       const last = items[items.length - 1];
-      const nextPageToken = raw.length > q.limit && last ? encodeToken({ t: Date.parse(last.windowStart), id: last.id }) : null;
+      const nextPageToken =
+        raw.length > q.limit && last ? encodeToken({ t: Date.parse(last.windowStart), id: last.id }) : null;
       return { items, nextPageToken };
     },
   );

@@ -13,7 +13,9 @@ import { filterParams, rows, whereFilter } from '../data/sql-filter.js';
 import { type RouteOptions, requireStore } from '../route-context.js';
 import { AreaParam, CategoryParam, ERROR_RESPONSES, intParam, SourceParam } from '../schemas.js';
 
-const LocalDate = z.string().regex(/^\d{4}-\d{2}-\d{2}$/, 'expected an ISO date YYYY-MM-DD (a local day of the source)');
+const LocalDate = z
+  .string()
+  .regex(/^\d{4}-\d{2}-\d{2}$/, 'expected an ISO date YYYY-MM-DD (a local day of the source)');
 
 export const CompStatQuery = z
   .object({
@@ -43,7 +45,15 @@ export const CompStatResponse = z.object({
   current: Period,
   previous: Period,
   lastYear: Period,
-  items: z.array(z.object({ areaId: z.string(), category: z.string(), current: z.number(), previous: Comparison, lastYear: Comparison })),
+  items: z.array(
+    z.object({
+      areaId: z.string(),
+      category: z.string(),
+      current: z.number(),
+      previous: Comparison,
+      lastYear: Comparison,
+    }),
+  ),
   truncated: z.boolean(),
 });
 
@@ -56,7 +66,12 @@ export const compstatRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     '',
     {
       config: limited,
-      schema: { tags: ['data'], summary: 'Period comparison with significance (CompStat)', querystring: CompStatQuery, response: { 200: CompStatResponse, ...ERROR_RESPONSES } },
+      schema: {
+        tags: ['data'],
+        summary: 'Period comparison with significance (CompStat)',
+        querystring: CompStatQuery,
+        response: { 200: CompStatResponse, ...ERROR_RESPONSES },
+      },
     },
     async (req) => {
       const q = req.query;
@@ -66,19 +81,31 @@ export const compstatRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
       const timeZone = typeof zone?.tz === 'string' ? zone.tz : 'UTC';
       const from = DateTime.fromISO(q.from, { zone: timeZone });
       const to = DateTime.fromISO(q.to, { zone: timeZone });
-      if (!from.isValid || !to.isValid) throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.from/to: not a valid calendar date');
-      if (from.year < 1900 || to.year > 2200) throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.from/to: years 1900..2200 only');
+      if (!from.isValid || !to.isValid)
+        throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.from/to: not a valid calendar date');
+      if (from.year < 1900 || to.year > 2200)
+        throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.from/to: years 1900..2200 only');
       if (to <= from) throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.to: must be after from');
-      if (to.diff(from, 'days').days > 366) throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.to: the period is at most 366 days');
+      if (to.diff(from, 'days').days > 366)
+        throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.to: the period is at most 366 days');
       const len = to.toMillis() - from.toMillis();
       const lo = Math.min(from.toMillis() - len, from.minus({ years: 1 }).toMillis()) - 2 * 86_400_000;
       const raw = await rows(conn, ROWS_SQL, {
-        ...filterParams({ source: [source], ...(q.area ? { area: q.area } : {}), ...(q.category ? { category: q.category } : {}) }),
+        ...filterParams({
+          source: [source],
+          ...(q.area ? { area: q.area } : {}),
+          ...(q.category ? { category: q.category } : {}),
+        }),
         from: lo,
         to: to.toMillis() + 2 * 86_400_000,
       });
       const report = compstat(
-        raw.map((r) => ({ area_id: String(r.area_id), category: String(r.category), start: tsToIso(r.start), count: Number(r.count) })),
+        raw.map((r) => ({
+          area_id: String(r.area_id),
+          category: String(r.category),
+          start: tsToIso(r.start),
+          count: Number(r.count),
+        })),
         { from: q.from, to: q.to },
         { timeZone },
       );
@@ -97,7 +124,13 @@ export const compstatRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
         current: report.current,
         previous: report.previous,
         lastYear: report.lastYear,
-        items: report.rows.slice(0, q.limit).map((r) => ({ areaId: r.area_id, category: r.category, current: r.current, previous: cmp(r.previous), lastYear: cmp(r.lastYear) })),
+        items: report.rows.slice(0, q.limit).map((r) => ({
+          areaId: r.area_id,
+          category: r.category,
+          current: r.current,
+          previous: cmp(r.previous),
+          lastYear: cmp(r.lastYear),
+        })),
         truncated: report.rows.length > q.limit,
       };
     },

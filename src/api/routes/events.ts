@@ -8,7 +8,16 @@ import { EVENT_SELECT } from '../../store/duckdb-store.js';
 import { rowToEvent } from '../../store/rows.js';
 import { filterParams, rows, whereFilter } from '../data/sql-filter.js';
 import { type RouteOptions, requireStore } from '../route-context.js';
-import { BboxParam, decodeToken, ERROR_RESPONSES, encodeToken, FilterQuery, intParam, PageTokenParam, page } from '../schemas.js';
+import {
+  BboxParam,
+  decodeToken,
+  ERROR_RESPONSES,
+  encodeToken,
+  FilterQuery,
+  intParam,
+  PageTokenParam,
+  page,
+} from '../schemas.js';
 
 export const EventsQuery = FilterQuery.extend({
   bbox: BboxParam.optional(),
@@ -51,7 +60,8 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
       const q = req.query;
       const conn = requireStore(deps);
       const after = q.pageToken === undefined ? undefined : decodeToken(q.pageToken, Token);
-      if (q.pageToken !== undefined && after === undefined) throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.pageToken: not a page token of this route');
+      if (q.pageToken !== undefined && after === undefined)
+        throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.pageToken: not a page token of this route');
       const raw = await rows(conn, SQL, {
         ...filterParams(q),
         minLon: q.bbox?.[0] ?? null,
@@ -64,7 +74,8 @@ export const eventRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
       });
       const items = raw.slice(0, q.limit).map(rowToEvent);
       const last = items[items.length - 1];
-      const nextPageToken = raw.length > q.limit && last ? encodeToken({ t: Date.parse(last.occurredAt), id: last.id }) : null;
+      const nextPageToken =
+        raw.length > q.limit && last ? encodeToken({ t: Date.parse(last.occurredAt), id: last.id }) : null;
       return { items, nextPageToken };
     },
   );

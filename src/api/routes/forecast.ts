@@ -2,16 +2,17 @@
 import type { FastifyPluginAsyncZod } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import { ApiError } from '../../core/errors.js';
-import { type RouteOptions } from '../route-context.js';
-import { AreaParam, CategoryParam, ERROR_RESPONSES, GranularityParam, intParam, SourceParam } from '../schemas.js';
-
-
+import type { RouteOptions } from '../route-context.js';
+import { AreaParam, CategoryParam, ERROR_RESPONSES, GranularityParam, SourceParam } from '../schemas.js';
 
 export const ForecastQuery = z
   .object({
     source: SourceParam.refine((v) => v.length === 1, 'a forecast is of one series: give exactly one source'),
     area: AreaParam.refine((v) => v.length === 1, 'a forecast is of one series: give exactly one area'),
-    category: CategoryParam.refine((v) => v.length === 1, 'a forecast is of one series: give exactly one category'),
+    category: CategoryParam.refine(
+      (v) => v.length === 1,
+      'a forecast is of one series: give exactly one category',
+    ),
     granularity: GranularityParam.default('day'),
     horizon: z
       .string()
@@ -30,7 +31,9 @@ export const ForecastResponse = z.object({
   category: z.string(),
   granularity: GranularityParam,
   modelVersion: z.string(),
-  items: z.array(z.object({ windowStart: z.string(), expected: z.number(), lower: z.number(), upper: z.number() })),
+  items: z.array(
+    z.object({ windowStart: z.string(), expected: z.number(), lower: z.number(), upper: z.number() }),
+  ),
 });
 
 export const forecastRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps, limited }) => {
@@ -38,15 +41,32 @@ export const forecastRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, {
     '',
     {
       config: limited,
-      schema: { tags: ['models'], summary: 'Forecast of one series with intervals', querystring: ForecastQuery, response: { 200: ForecastResponse, ...ERROR_RESPONSES } },
+      schema: {
+        tags: ['models'],
+        summary: 'Forecast of one series with intervals',
+        querystring: ForecastQuery,
+        response: { 200: ForecastResponse, ...ERROR_RESPONSES },
+      },
     },
     async (req) => {
       const q = req.query;
       const f = deps.forecaster;
-      if (f === undefined) throw new ApiError('CP_ERR_API_UNAVAILABLE', 'no series-anomaly model is loaded in this process, so there is no forecast yet');
-      const series = { source: q.source[0] as string, area: q.area[0] as string, category: q.category[0] as string };
+      if (f === undefined)
+        throw new ApiError(
+          'CP_ERR_API_UNAVAILABLE',
+          'no series-anomaly model is loaded in this process, so there is no forecast yet',
+        );
+      const series = {
+        source: q.source[0] as string,
+        area: q.area[0] as string,
+        category: q.category[0] as string,
+      };
       const items = await f.forecast({ ...series, granularity: q.granularity, horizon: q.horizon });
-      if (items === undefined) throw new ApiError('CP_ERR_API_NOT_FOUND', `no model covers the series ${series.source}/${series.area}/${series.category} (${q.granularity})`);
+      if (items === undefined)
+        throw new ApiError(
+          'CP_ERR_API_NOT_FOUND',
+          `no model covers the series ${series.source}/${series.area}/${series.category} (${q.granularity})`,
+        );
       return { ...series, granularity: q.granularity, modelVersion: f.version, items };
     },
   );

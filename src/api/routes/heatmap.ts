@@ -22,9 +22,17 @@ export const HeatmapQuery = FilterQuery.extend({
 
 export const HeatmapResponse = z.object({
   hourOfWeek: z.array(
-    z.object({ source: z.string(), areaId: z.string(), hourOfWeek: z.number().int().describe('0 = Monday 00:00 local … 167 = Sunday 23:00'), events: z.number().int() }),
+    z.object({
+      source: z.string(),
+      areaId: z.string(),
+      hourOfWeek: z.number().int().describe('0 = Monday 00:00 local … 167 = Sunday 23:00'),
+      events: z.number().int(),
+    }),
   ),
-  grid: z.object({ cellDeg: z.number(), bins: z.array(z.object({ lat: z.number(), lon: z.number(), events: z.number().int() })) }),
+  grid: z.object({
+    cellDeg: z.number(),
+    bins: z.array(z.object({ lat: z.number(), lon: z.number(), events: z.number().int() })),
+  }),
 });
 
 const BBOX = `AND (CAST($minLon AS DOUBLE) IS NULL OR (lon BETWEEN CAST($minLon AS DOUBLE) AND CAST($maxLon AS DOUBLE)
@@ -42,7 +50,12 @@ export const heatmapRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     '',
     {
       config: limited,
-      schema: { tags: ['data'], summary: 'Hour-of-week × area and lat/lon bins', querystring: HeatmapQuery, response: { 200: HeatmapResponse, ...ERROR_RESPONSES } },
+      schema: {
+        tags: ['data'],
+        summary: 'Hour-of-week × area and lat/lon bins',
+        querystring: HeatmapQuery,
+        response: { 200: HeatmapResponse, ...ERROR_RESPONSES },
+      },
     },
     async (req) => {
       const q = req.query;
@@ -57,8 +70,16 @@ export const heatmapRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
       const how = await rows(conn, HOW, p);
       const grid = await rows(conn, GRID, { ...p, cell: q.cellDeg });
       return {
-        hourOfWeek: how.map((r) => ({ source: String(r.source), areaId: String(r.areaId), hourOfWeek: Number(r.hourOfWeek), events: Number(r.events) })),
-        grid: { cellDeg: q.cellDeg, bins: grid.map((r) => ({ lat: Number(r.lat), lon: Number(r.lon), events: Number(r.events) })) },
+        hourOfWeek: how.map((r) => ({
+          source: String(r.source),
+          areaId: String(r.areaId),
+          hourOfWeek: Number(r.hourOfWeek),
+          events: Number(r.events),
+        })),
+        grid: {
+          cellDeg: q.cellDeg,
+          bins: grid.map((r) => ({ lat: Number(r.lat), lon: Number(r.lon), events: Number(r.events) })),
+        },
       };
     },
   );

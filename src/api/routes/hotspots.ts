@@ -32,7 +32,15 @@ export const HotspotsResponse = z.object({
   sampled: z.boolean(),
   cells: z.number().int(),
   items: z.array(
-    z.object({ lat: z.number(), lon: z.number(), events: z.number(), z: z.number(), p: z.number(), q: z.number(), class: z.enum(['hot', 'cold']) }),
+    z.object({
+      lat: z.number(),
+      lon: z.number(),
+      events: z.number(),
+      z: z.number(),
+      p: z.number(),
+      q: z.number(),
+      class: z.enum(['hot', 'cold']),
+    }),
   ),
 });
 
@@ -48,7 +56,12 @@ export const hotspotRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
     '',
     {
       config: limited,
-      schema: { tags: ['models'], summary: 'Gi* hot and cold spots on a grid', querystring: HotspotsQuery, response: { 200: HotspotsResponse, ...ERROR_RESPONSES } },
+      schema: {
+        tags: ['models'],
+        summary: 'Gi* hot and cold spots on a grid',
+        querystring: HotspotsQuery,
+        response: { 200: HotspotsResponse, ...ERROR_RESPONSES },
+      },
     },
     async (req) => {
       const q = req.query;
@@ -75,9 +88,14 @@ export const hotspotRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
           maxLon = Math.max(maxLon, p.lon);
         }
         const cos = Math.cos((((minLat + maxLat) / 2) * Math.PI) / 180);
-        const cells = (((maxLat - minLat) * EARTH_M_PER_DEG) / q.cellMeters + 1) * (((maxLon - minLon) * EARTH_M_PER_DEG * cos) / q.cellMeters + 1);
+        const cells =
+          (((maxLat - minLat) * EARTH_M_PER_DEG) / q.cellMeters + 1) *
+          (((maxLon - minLon) * EARTH_M_PER_DEG * cos) / q.cellMeters + 1);
         if (cells > MAX_CELLS) {
-          throw new ApiError('CP_ERR_API_VALIDATION', `querystring.cellMeters: the events span about ${Math.round(cells)} cells (max ${MAX_CELLS}); use larger cells, one source, or a bbox`);
+          throw new ApiError(
+            'CP_ERR_API_VALIDATION',
+            `querystring.cellMeters: the events span about ${Math.round(cells)} cells (max ${MAX_CELLS}); use larger cells, one source, or a bbox`,
+          );
         }
       }
       const grid = gridCells(pts, q.cellMeters);
@@ -87,10 +105,24 @@ export const hotspotRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { 
         const r = res[i];
         const c = grid[i];
         if (r === undefined || c === undefined || r.class === 'none') continue;
-        items.push({ lat: c.lat ?? 0, lon: c.lon ?? 0, events: r.value, z: r.z, p: r.p, q: r.q, class: r.class });
+        items.push({
+          lat: c.lat ?? 0,
+          lon: c.lon ?? 0,
+          events: r.value,
+          z: r.z,
+          p: r.p,
+          q: r.q,
+          class: r.class,
+        });
       }
       items.sort((a, b) => b.z - a.z);
-      return { cellMeters: q.cellMeters, points: pts.length, sampled: raw.length > MAX_POINTS, cells: grid.length, items };
+      return {
+        cellMeters: q.cellMeters,
+        points: pts.length,
+        sampled: raw.length > MAX_POINTS,
+        cells: grid.length,
+        items,
+      };
     },
   );
 };

@@ -24,8 +24,19 @@ export const ModelsResponse = z.object({
 });
 
 export const modelRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps }) => {
-  app.get('', { schema: { tags: ['models'], summary: 'Model versions, metrics and champions', response: { 200: ModelsResponse, ...ERROR_RESPONSES } } }, async () => {
-    if (deps.models === undefined) throw new ApiError('CP_ERR_API_UNAVAILABLE', 'no model registry is wired in this process');
-    return { items: await deps.models.list() };
-  });
+  app.get(
+    '',
+    {
+      schema: {
+        tags: ['models'],
+        summary: 'Model versions, metrics and champions',
+        response: { 200: ModelsResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async () => {
+      if (deps.models === undefined)
+        throw new ApiError('CP_ERR_API_UNAVAILABLE', 'no model registry is wired in this process');
+      return { items: await deps.models.list() };
+    },
+  );
 };

@@ -37,7 +37,12 @@ export const statsRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
     '',
     {
       config: limited,
-      schema: { tags: ['data'], summary: 'Summary statistics of a filter', querystring: StatsQuery, response: { 200: StatsResponse, ...ERROR_RESPONSES } },
+      schema: {
+        tags: ['data'],
+        summary: 'Summary statistics of a filter',
+        querystring: StatsQuery,
+        response: { 200: StatsResponse, ...ERROR_RESPONSES },
+      },
     },
     async (req) => {
       const q = req.query;
@@ -59,8 +64,16 @@ export const statsRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { de
         firstOccurredAt: total?.first == null ? null : tsToIso(total.first),
         lastOccurredAt: total?.last == null ? null : tsToIso(total.last),
         sources: sources.map((r) => ({ source: String(r.source), events: Number(r.events) })),
-        categories: mix.map((r) => ({ category: String(r.category), events: Number(r.events), share: Number(r.share) })),
-        topAreas: top.map((r) => ({ source: String(r.source), areaId: String(r.areaId), events: Number(r.events) })),
+        categories: mix.map((r) => ({
+          category: String(r.category),
+          events: Number(r.events),
+          share: Number(r.share),
+        })),
+        topAreas: top.map((r) => ({
+          source: String(r.source),
+          areaId: String(r.areaId),
+          events: Number(r.events),
+        })),
       };
     },
   );

@@ -11,10 +11,16 @@ import { ERROR_RESPONSES } from '../schemas.js';
 import { formatSse, STREAM_EVENTS, type StreamHub } from '../stream-hub.js';
 
 export const StreamHeaders = z.object({
-  'last-event-id': z.string().regex(/^\d{1,15}$/, 'expected the numeric id of a received message').optional(),
+  'last-event-id': z
+    .string()
+    .regex(/^\d{1,15}$/, 'expected the numeric id of a received message')
+    .optional(),
 });
 
-export const streamRoutes: FastifyPluginAsyncZod<RouteOptions & { hub: StreamHub }> = async (app, { deps, hub }) => {
+export const streamRoutes: FastifyPluginAsyncZod<RouteOptions & { hub: StreamHub }> = async (
+  app,
+  { deps, hub },
+) => {
   const open = new Set<ServerResponse>();
   app.addHook('preClose', async () => {
     for (const res of open) res.end();
@@ -36,7 +42,11 @@ export const streamRoutes: FastifyPluginAsyncZod<RouteOptions & { hub: StreamHub
       },
     },
     async (req, reply) => {
-      if (deps.feed === undefined) throw new ApiError('CP_ERR_API_UNAVAILABLE', 'no live feed in this process (serve without a pipeline)');
+      if (deps.feed === undefined)
+        throw new ApiError(
+          'CP_ERR_API_UNAVAILABLE',
+          'no live feed in this process (serve without a pipeline)',
+        );
       const raw = req.headers['last-event-id'];
       const lastId = typeof raw === 'string' ? Number(raw) : undefined;
       reply.hijack();

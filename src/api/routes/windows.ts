@@ -5,10 +5,21 @@ import { ApiError } from '../../core/errors.js';
 import { tsToIso } from '../../store/rows.js';
 import { filterParams, rows, whereFilter } from '../data/sql-filter.js';
 import { type RouteOptions, requireStore } from '../route-context.js';
-import { decodeToken, ERROR_RESPONSES, encodeToken, FilterQuery, GranularityParam, intParam, PageTokenParam, page } from '../schemas.js';
+import {
+  decodeToken,
+  ERROR_RESPONSES,
+  encodeToken,
+  FilterQuery,
+  GranularityParam,
+  intParam,
+  PageTokenParam,
+  page,
+} from '../schemas.js';
 
 export const WindowsQuery = FilterQuery.extend({
-  granularity: GranularityParam.default('day').describe('hour | day | month (local calendar of each source); default day.'),
+  granularity: GranularityParam.default('day').describe(
+    'hour | day | month (local calendar of each source); default day.',
+  ),
   limit: intParam(1, 10_000, 1000),
   pageToken: PageTokenParam.optional(),
 }).strict();
@@ -23,7 +34,9 @@ export const WindowPoint = z.object({
 const TABLE = { hour: 'windows_hourly', day: 'windows_daily', month: 'windows_monthly' } as const;
 const Token = z.object({ after: z.number().finite() });
 
-const sql = (table: string): string => `SELECT CAST(window_start AS VARCHAR) AS ws, CAST(max(window_end) AS VARCHAR) AS we,
+const sql = (
+  table: string,
+): string => `SELECT CAST(window_start AS VARCHAR) AS ws, CAST(max(window_end) AS VARCHAR) AS we,
     sum(event_count) AS events, sum(incident_count) AS incidents
   FROM ${table} WHERE ${whereFilter('window_start')}
     AND (CAST($after AS DOUBLE) IS NULL OR window_start > epoch_ms(CAST($after AS BIGINT)))
@@ -47,8 +60,13 @@ export const windowRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       const q = req.query;
       const conn = requireStore(deps);
       const after = q.pageToken === undefined ? undefined : decodeToken(q.pageToken, Token);
-      if (q.pageToken !== undefined && after === undefined) throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.pageToken: not a page token of this route');
-      const raw = await rows(conn, SQL[q.granularity], { ...filterParams(q), after: after?.after ?? null, limit: q.limit + 1 });
+      if (q.pageToken !== undefined && after === undefined)
+        throw new ApiError('CP_ERR_API_VALIDATION', 'querystring.pageToken: not a page token of this route');
+      const raw = await rows(conn, SQL[q.granularity], {
+        ...filterParams(q),
+        after: after?.after ?? null,
+        limit: q.limit + 1,
+      });
       const items = raw.slice(0, q.limit).map((r) => ({
         windowStart: tsToIso(r.ws),
         windowEnd: tsToIso(r.we),
@@ -56,7 +74,8 @@ export const windowRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
         incidents: Number(r.incidents),
       }));
       const last = items[items.length - 1];
-      const nextPageToken = raw.length > q.limit && last ? encodeToken({ after: Date.parse(last.windowStart) }) : null;
+      const nextPageToken =
+        raw.length > q.limit && last ? encodeToken({ after: Date.parse(last.windowStart) }) : null;
       return { granularity: q.granularity, items, nextPageToken };
     },
   );

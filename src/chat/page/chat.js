@@ -1,5 +1,5 @@
 // The chat page: talks to Rasa's REST channel at /webhooks/rest/webhook. Every string from the server
-// is rendered with textContent (never innerHTML); links are made only for http(s) or same-site URLs.
+// is rendered as text nodes (no HTML parsing at all); links are made only for http(s) or same-site URLs.
 const WEBHOOK = new URL('/webhooks/rest/webhook', window.location.href).toString();
 const MAX_CHARS = 1000;
 
@@ -124,7 +124,11 @@ async function ask(message, shown = message) {
     if (messages.length === 0) addMessage('bot', { text: '(no answer)' });
     for (const m of messages) if (m && typeof m === 'object') addMessage('bot', m);
   } catch {
-    addMessage('bot', { text: 'Sorry, the assistant cannot be reached. Check your connection and try again.' }, true);
+    addMessage(
+      'bot',
+      { text: 'Sorry, the assistant cannot be reached. Check your connection and try again.' },
+      true,
+    );
   } finally {
     setBusy(false);
     input.focus();
@@ -140,5 +144,9 @@ form.addEventListener('submit', (e) => {
 
 const initial = new URLSearchParams(window.location.search).get('q');
 if (initial) void ask(initial.slice(0, MAX_CHARS));
-else addMessage('bot', { text: 'Hello! Ask me about CrimePulse or its data.', buttons: [{ title: 'What can you do?', payload: '/help' }] });
+else
+  addMessage('bot', {
+    text: 'Hello! Ask me about CrimePulse or its data.',
+    buttons: [{ title: 'What can you do?', payload: '/help' }],
+  });
 input.focus();

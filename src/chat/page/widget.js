@@ -10,14 +10,37 @@ function build() {
   button.textContent = 'Chat';
   button.setAttribute('aria-expanded', 'false');
   button.setAttribute('aria-controls', 'crimepulse-chat-panel');
-  Object.assign(button.style, { position: 'fixed', right: '1rem', bottom: '1rem', zIndex: '2147483000', padding: '0.6rem 1rem', borderRadius: '999px', border: '0', background: '#b3261e', color: '#fff', font: '600 1rem system-ui, sans-serif', cursor: 'pointer' });
+  Object.assign(button.style, {
+    position: 'fixed',
+    right: '1rem',
+    bottom: '1rem',
+    zIndex: '2147483000',
+    padding: '0.6rem 1rem',
+    borderRadius: '999px',
+    border: '0',
+    background: '#b3261e',
+    color: '#fff',
+    font: '600 1rem system-ui, sans-serif',
+    cursor: 'pointer',
+  });
 
   const panel = document.createElement('div');
   panel.id = 'crimepulse-chat-panel';
   panel.setAttribute('role', 'dialog');
   panel.setAttribute('aria-label', 'CrimePulse assistant');
   panel.hidden = true;
-  Object.assign(panel.style, { position: 'fixed', right: '1rem', bottom: '4rem', width: 'min(26rem, calc(100vw - 2rem))', height: 'min(36rem, calc(100vh - 6rem))', zIndex: '2147483000', boxShadow: '0 4px 24px rgba(0,0,0,.3)', borderRadius: '0.75rem', overflow: 'hidden', background: '#fff' });
+  Object.assign(panel.style, {
+    position: 'fixed',
+    right: '1rem',
+    bottom: '4rem',
+    width: 'min(26rem, calc(100vw - 2rem))',
+    height: 'min(36rem, calc(100vh - 6rem))',
+    zIndex: '2147483000',
+    boxShadow: '0 4px 24px rgba(0,0,0,.3)',
+    borderRadius: '0.75rem',
+    overflow: 'hidden',
+    background: '#fff',
+  });
 
   const frame = document.createElement('iframe');
   frame.title = 'CrimePulse assistant';

@@ -1,8 +1,8 @@
 /**
  * The pipeline's `Scorer` (src/pipeline/scorer.ts) backed by the per-series count models: each batch
  * of closed windows is one scoring round (BH across its series), and each anomaly becomes an
- * `AnomalyRow`. The model's four severity levels map onto the row's three (critical → high); the
- * full detail (direction, ratio, four-level severity, contributors) travels in `contributors`.
+ * `AnomalyRow` with the same four severity levels (low, medium, high, critical); the
+ * full detail (direction, ratio, contributors) travels in `contributors`.
  */
 import { type AnomalyRow, anomalyId, type ClosedWindow, type Scorer } from '../../pipeline/scorer.js';
 import {
@@ -10,7 +10,6 @@ import {
   indexModels,
   type ModelSet,
   type RoundOptions,
-  type Severity,
   scoreRound,
   seriesId,
 } from './series-model.js';
@@ -29,7 +28,6 @@ export interface SeriesScorer extends Scorer {
   setModels(models: ModelSet, modelVersion?: string): void;
 }
 
-const rowSeverity = (s: Severity): AnomalyRow['severity'] => (s === 'critical' ? 'high' : s);
 
 export function toAnomalyRow(
   a: Anomaly,
@@ -55,7 +53,7 @@ export function toAnomalyRow(
     upper: a.upper,
     pValue: a.pValue,
     qValue: a.qValue,
-    severity: rowSeverity(a.severity),
+    severity: a.severity,
     contributors: {
       direction: a.direction,
       ratio: a.ratio,

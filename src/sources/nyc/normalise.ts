@@ -160,15 +160,15 @@ const complaintRow = guarded((row, ctx) => {
   put(attributes, 'victimRace', cleanText(row, 'vic_race'));
   put(attributes, 'victimSex', cleanText(row, 'vic_sex'));
 
-  const candidate: Record<string, unknown> = {
-    ...base(source, key, key, occ, ctx, row),
+  // Fields assigned onto base() rather than spread into a new object: one allocation less a row.
+  const candidate = Object.assign(base(source, key, key, occ, ctx, row), {
     category: mapping.category,
     subcategory: mapping.subcategory,
     sourceType,
     areaId: area.precinct ?? 'unknown',
     area,
     attributes,
-  };
+  });
   put(candidate, 'sourceCode', kyCd);
   put(candidate, 'reportedAt', floatingToUtc(text(row, 'rpt_dt'), NYC_TIME_ZONE));
   return finish(candidate, row);
@@ -211,15 +211,15 @@ const arrestRow = guarded((row, ctx) => {
   put(attributes, 'xCoord', num(row, 'x_coord_cd'));
   put(attributes, 'yCoord', num(row, 'y_coord_cd'));
 
-  const candidate: Record<string, unknown> = {
-    ...base(source, key, key, occ, ctx, row),
+  // Fields assigned onto base() rather than spread into a new object: one allocation less a row.
+  const candidate = Object.assign(base(source, key, key, occ, ctx, row), {
     category: mapping.category,
     subcategory: mapping.subcategory,
     sourceType,
     areaId: area.precinct ?? 'unknown',
     area,
     attributes,
-  };
+  });
   put(candidate, 'sourceCode', kyCd);
   return finish(candidate, row);
 });
@@ -253,8 +253,7 @@ const shootingRow = guarded((row, ctx, index) => {
   put(attributes, 'xCoord', num(row, 'x_coord_cd'));
   put(attributes, 'yCoord', num(row, 'y_coord_cd'));
 
-  const candidate: Record<string, unknown> = {
-    ...base(source, key, incident, occ, ctx, row),
+  const candidate = Object.assign(base(source, key, incident, occ, ctx, row), {
     category: mapping.category,
     subcategory: mapping.subcategory,
     sourceType: 'SHOOTING INCIDENT',
@@ -262,7 +261,7 @@ const shootingRow = guarded((row, ctx, index) => {
     areaId: area.precinct ?? 'unknown',
     area,
     attributes,
-  };
+  });
   return finish(candidate, row);
 });
 

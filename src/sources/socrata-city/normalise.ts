@@ -41,12 +41,18 @@ function compileFormats(formats: readonly string[]): CompiledFormat[] {
   }));
 }
 
+const pad2 = (n: number): string => (n < 10 ? `0${n}` : String(n));
+
 /** Text the shared floating-time parser reads (ISO or US), converting other layouts through `formats`. */
 function floatingText(value: string | undefined, formats: readonly CompiledFormat[]): string | undefined {
   if (value === undefined || parseFloatingLocal(value)) return value;
   for (const f of formats) {
     const dt = DateTime.fromFormatParser(value.trim(), f.parser, { zone: 'UTC', locale: 'en-US' });
-    if (dt.isValid) return dt.toFormat(f.hasTime ? "yyyy-MM-dd'T'HH:mm:ss" : 'yyyy-MM-dd');
+    // Built from the fields rather than with `toFormat`, which re-tokenises its pattern on every call.
+    if (dt.isValid) {
+      const date = `${String(dt.year).padStart(4, '0')}-${pad2(dt.month)}-${pad2(dt.day)}`;
+      return f.hasTime ? `${date}T${pad2(dt.hour)}:${pad2(dt.minute)}:${pad2(dt.second)}` : date;
+    }
   }
   return value;
 }
@@ -82,6 +88,13 @@ export function createSocrataCityNormaliser(mapping: SocrataCityMapping): RowNor
   const used = mappedFields(mapping);
   const formats = compileFormats(mapping.datetimeFormats);
   const pad = (n: number) => String(n).padStart(2, '0');
+  // Hoisted out of the row loop: built once per mapping, not once per row.
+  const areaFields = Object.entries(f.area);
+  const occurrenceOptions = {
+    isPlaceholder: (w: { hour: number; minute: number }) =>
+      placeholders.has(`${pad(w.hour)}:${pad(w.minute)}`),
+    dateOnly: 'date' in f.occurred && f.occurred.time === undefined,
+  };
 
   function normaliseRow(row: RawRow, ctx: NormaliseContext): NormaliseResult {
     const key = text(row, f.key);
@@ -93,10 +106,7 @@ export function createSocrataCityNormaliser(mapping: SocrataCityMapping): RowNor
       'time' in f.occurred && f.occurred.time !== undefined
         ? (text(row, f.occurred.time) ?? null)
         : undefined;
-    const occ = occurrence(floatingText(occurredText, formats), clock, zone, {
-      isPlaceholder: (w) => placeholders.has(`${pad(w.hour)}:${pad(w.minute)}`),
-      dateOnly: 'date' in f.occurred && f.occurred.time === undefined,
-    });
+    const occ = occurrence(floatingText(occurredText, formats), clock, zone, occurrenceOptions);
     if (typeof occ === 'string') return { ok: false, reason: occ, payload: row };
 
     const sourceType = text(row, f.type) ?? '';
@@ -111,9 +121,11 @@ export function createSocrataCityNormaliser(mapping: SocrataCityMapping): RowNor
     noteMapping(source, mapped, sourceType);
 
     const area: Record<string, string> = {};
-    for (const [name, field] of Object.entries(f.area)) put(area, name, text(row, field));
+    for (const [name, field] of areaFields) put(area, name, text(row, field));
     const attributes: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(row)) {
+    for (const k in row) {
+      if (!Object.hasOwn(row, k)) continue;
+      const v = row[k];
       if (used.has(k) || k.startsWith(':@computed_region') || v === undefined || v === null || v === '')
         continue;
       attributes[k] = v;

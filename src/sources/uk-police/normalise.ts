@@ -51,15 +51,37 @@ function str(v: unknown): string {
   return typeof v === 'string' ? v.trim() : String(v);
 }
 
+/** Force names repeat on every row: their slugs are remembered (bounded). */
+const slugs = new Map<string, string>();
+
 function slug(s: string): string {
+  let out = slugs.get(s);
+  if (out === undefined) {
+    out = slugOf(s);
+    if (slugs.size < 10_000) slugs.set(s, out);
+  }
+  return out;
+}
+
+function slugOf(s: string): string {
   return s
     .toLowerCase()
     .replace(/[^a-z0-9]+/g, '-')
     .replace(/^-+|-+$/g, '');
 }
 
+/** Month → first instant; a month file has one month, so luxon is asked once per month, not per row. */
+const monthStarts = new Map<string, string | undefined>();
+
 /** First instant of a `YYYY-MM` month in Europe/London, as an ISO UTC string. */
 export function ukMonthStart(month: string): string | undefined {
+  if (monthStarts.has(month)) return monthStarts.get(month);
+  const start = computeMonthStart(month);
+  if (monthStarts.size < 10_000) monthStarts.set(month, start);
+  return start;
+}
+
+function computeMonthStart(month: string): string | undefined {
   const m = MONTH.exec(month);
   if (!m) return undefined;
   const dt = DateTime.fromObject({ year: Number(m[1]), month: Number(m[2]), day: 1 }, { zone: UK_TIME_ZONE });

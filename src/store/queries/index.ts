@@ -6,3 +6,4 @@ export { type EventPage, EventQuery, queryEvents } from './query-events.js';
 export { SourceSummary, sourcesSummary } from './sources-summary.js';
 export { AreaCount, CategoryShare, categoryMix, topAreas } from './top-areas.js';
 export { windowSeries } from './window-series.js';
+export { type HistoryWindowRow, windowHistory } from './window-history.js';

@@ -1,0 +1,230 @@
+/**
+ * The real app on the shipped samples, for browser tests and the web benchmark: the in-process bus,
+ * the DuckDB store in a temp data dir, the pipeline, the ingest runner in `replay` mode at max speed
+ * (src/cli/start.ts wires the same pieces), the API (buildApp) with its live feed and admin replay,
+ * and the dashboard plugin (src/api/plugins/web.ts).
+ *
+ * buildApp finishes with `app.ready()`, so the dashboard plugin cannot be registered into it from
+ * outside; until the lead registers it there, one HTTP server dispatches by path: API paths to the
+ * API app, everything else to a fastify instance holding only the web plugin (both via `routing`).
+ *
+ * Anomalies come from a small Poisson scorer (below), so the tests do not depend on a trained model;
+ * the count model has its own tests.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { buildApp, type EventFeed, type FeedBatch } from '../../src/api/app.js';
+import { webPlugin } from '../../src/api/plugins/web.js';
+import { createInProcessBus } from '../../src/bus/in-process/in-process-bus.js';
+import type { Bus } from '../../src/bus/bus.js';
+import { loadConfig } from '../../src/core/config.js';
+import { silentLogger, type Logger } from '../../src/core/logger.js';
+import { type AnomalyRow, anomalyId, type ClosedWindow, runPipeline, type Scorer } from '../../src/pipeline/index.js';
+import { type SourceEntry, runIngest } from '../../src/sources/ingest-runner.js';
+import { knownSourceIds, loadRegistry } from '../../src/sources/registry.js';
+import { SourceStatusBoard } from '../../src/sources/status-board.js';
+import { openStore, type Store } from '../../src/store/index.js';
+
+export const ADMIN_TOKEN = 'web-test-admin-token';
+const API_PREFIXES = ['/v1/', '/admin/', '/predict', '/health', '/ready', '/metrics', '/docs', '/openapi.json', '/chat'];
+
+/** P(X ≥ k) for X ~ Poisson(mu). */
+export function poissonUpper(k: number, mu: number): number {
+  if (k <= 0) return 1;
+  let term = Math.exp(-mu);
+  let cdf = term;
+  for (let i = 1; i < k; i++) {
+    term *= mu / i;
+    cdf += term;
+  }
+  return Math.max(0, 1 - cdf);
+}
+
+/**
+ * Flags a closed daily window whose count is improbably high against the mean of the series' own
+ * earlier days (≥ 3 of them): p = P(X ≥ observed | Poisson(mean)) < 0.01. Contributors follow the
+ * count model's shape (`top` rows of dimension/value/excess).
+ */
+export function poissonScorer(): Scorer {
+  const history = new Map<string, number[]>();
+  return {
+    async scoreClosed(windows: ClosedWindow[]) {
+      const out: AnomalyRow[] = [];
+      for (const w of [...windows].sort((a, b) => a.windowStart.localeCompare(b.windowStart))) {
+        if (w.granularity !== 'day') continue;
+        const key = `${w.source}|${w.areaId}|${w.category}`;
+        const past = history.get(key) ?? [];
+        if (past.length >= 3) {
+          const mean = Math.max(0.2, past.reduce((a, b) => a + b, 0) / past.length);
+          const p = poissonUpper(w.eventCount, mean);
+          if (w.eventCount >= 4 && p < 0.01) {
+            const base = { granularity: w.granularity, source: w.source, areaId: w.areaId, category: w.category, windowStart: w.windowStart, modelVersion: 'web-test-poisson-1' };
+            const sd = Math.sqrt(mean);
+            out.push({
+              ...base,
+              id: anomalyId(base),
+              windowEnd: w.windowEnd,
+              observed: w.eventCount,
+              expected: mean,
+              lower: Math.max(0, mean - 2 * sd),
+              upper: mean + 2 * sd,
+              pValue: p,
+              qValue: Math.min(1, p * 10),
+              severity: p < 1e-4 ? 'high' : p < 1e-3 ? 'medium' : 'low',
+              contributors: { direction: 'rise', ratio: w.eventCount / mean, top: [{ dimension: 'category', value: w.category, excess: w.eventCount - mean }] },
+              detectedAt: new Date().toISOString(),
+            });
+          }
+        }
+        past.push(w.eventCount);
+        history.set(key, past.slice(-28));
+      }
+      return out;
+    },
+  };
+}
+
+class Feed implements EventFeed {
+  readonly #listeners = new Set<(b: FeedBatch) => void>();
+  subscribe(listener: (b: FeedBatch) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+  emit(b: FeedBatch): void {
+    for (const l of this.#listeners) l(b);
+  }
+}
+
+export interface TestApp {
+  url: string;
+  store: Store;
+  bus: Bus;
+  feed: Feed;
+  dataDir: string;
+  /** Events the store holds now. */
+  count(): Promise<number>;
+  /** Resolves when the pipeline has committed everything published so far (count stable). */
+  settle(): Promise<number>;
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Source ids to replay (default chicago, la, uk-police). */
+  sources?: string[];
+  /** Extra recorded files per source, replayed with the samples (hostile strings, bursts). */
+  extraFiles?: Record<string, string[]>;
+  /** Where `/admin/replay` resolves `file` (default samples/). */
+  replayDir?: string;
+  webRoot?: string;
+  log?: Logger;
+  /** Replace the store (benchmarks: a pre-built 1M-event store); skips ingest. */
+  storePath?: string;
+}
+
+async function queryCount(store: Store): Promise<number> {
+  const r = await store.reader.runAndReadAll('SELECT count(*)::INTEGER AS n FROM events');
+  return Number(r.getRowObjects()[0]?.n ?? 0);
+}
+
+export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
+  const log = opts.log ?? silentLogger;
+  const dataDir = mkdtempSync(join(tmpdir(), 'cp-web-'));
+  const config = loadConfig({
+    sourceIds: await knownSourceIds(),
+    env: {},
+    overrides: { mode: 'replay', replaySpeed: 'max', dataDir, samplesDir: resolve('samples') },
+  });
+  const bus = createInProcessBus();
+  const store = await openStore(opts.storePath ?? join(dataDir, 'store.duckdb'), log);
+  const board = new SourceStatusBoard();
+  const wanted = new Set(opts.sources ?? ['chicago', 'la', 'uk-police']);
+  const all = await loadRegistry({ config });
+  const entries: SourceEntry[] = all
+    .filter((e) => wanted.has(e.id))
+    .map((e) => ({ ...e, samples: [...e.samples, ...(opts.extraFiles?.[e.id] ?? []).map((f) => ({ ...e.samples[0]!, path: resolve(f) }))] }));
+  const controller = new AbortController();
+  const feed = new Feed();
+  const pipeline = runPipeline({
+    bus,
+    store,
+    scorer: poissonScorer(),
+    config: { allowedLatenessMs: 3_600_000 },
+    log,
+    signal: controller.signal,
+    groupId: 'crimepulse-process',
+    maxBatchSize: 5000,
+    onBatch: (s) => feed.emit({ counts: s.appliedBySource, anomalies: s.anomalies }),
+  });
+  const replayDir = resolve(opts.replayDir ?? 'samples');
+  const ingestOne = (list: SourceEntry[]) =>
+    runIngest({ entries: list, bus, mode: 'replay', speed: Number.POSITIVE_INFINITY, backfillFraction: 1, cursors: {}, board, log, signal: controller.signal });
+  const ingest = opts.storePath ? Promise.resolve() : ingestOne(entries);
+  const api = await buildApp({
+    log,
+    board,
+    store,
+    feed,
+    admin: {
+      async retrain() {
+        return { skipped: 'no training in web tests' };
+      },
+      async promote() {
+        return { skipped: 'no registry in web tests' };
+      },
+      async replay(source: string, file?: string) {
+        const entry = all.find((e) => e.id === source);
+        if (!entry) throw new Error(`unknown source ${source}`);
+        const samples = file ? [{ ...entry.samples[0]!, path: join(replayDir, file) }] : entry.samples;
+        await ingestOne([{ ...entry, samples }]);
+        return { replayed: source, files: samples.map((s) => s.path) };
+      },
+    },
+    options: { adminToken: ADMIN_TOKEN, streamIntervalMs: 200, rateLimitPerMinute: 100_000 },
+  });
+  const web: FastifyInstance = Fastify();
+  await web.register(webPlugin, { root: resolve(opts.webRoot ?? 'web/dist') });
+  await web.ready();
+  const server: Server = createServer((req, res) => {
+    const url = req.url ?? '/';
+    if (API_PREFIXES.some((p) => url.startsWith(p))) api.routing(req, res);
+    else web.routing(req, res);
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const count = () => queryCount(store);
+  const settle = async () => {
+    await ingest;
+    let last = -1;
+    for (;;) {
+      const n = await count();
+      if (n === last) return n;
+      last = n;
+      await new Promise((r) => setTimeout(r, 400));
+    }
+  };
+  return {
+    url,
+    store,
+    bus,
+    feed,
+    dataDir,
+    count,
+    settle,
+    async close() {
+      controller.abort();
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+      await api.close();
+      await web.close();
+      await ingest.catch(() => undefined);
+      await pipeline.catch(() => undefined);
+      await bus.close();
+      await store.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
