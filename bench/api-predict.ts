@@ -1,5 +1,5 @@
 /**
- * `/predict` throughput: `node bin/run-ts.js bench/api-predict.ts [--duration 5]`.
+ * `/predict` throughput: `node bin/run-ts.js bench/api-predict.ts [--duration 3] [--repeat 3]`.
  *
  * In one run, with autocannon at 1, 10 and 50 connections, a single vector and a batch of 100:
  * - ours: the real app (buildApp: helmet, CORS, metrics hook, request ids) serving an IsolationForest
@@ -49,6 +49,8 @@ if (args[0] === '--serve') {
     await app.listen({ host: '127.0.0.1', port });
   }
   process.send?.('ready');
+  // exit normally on a signal so `node --cpu-prof` can write its profile
+  for (const sig of ['SIGTERM', 'SIGINT'] as const) process.on(sig, () => process.exit(0));
   await new Promise(() => {});
 }
 
@@ -64,7 +66,10 @@ interface Run {
   errors: number;
 }
 
-const duration = Number(arg('duration', '5'));
+const duration = Number(arg('duration', '3'));
+// Targets run interleaved and each combination `repeat` times; summaries take the median, because on
+// a shared 2-core machine a single run swings by 2× with the neighbours' load.
+const repeat = Number(arg('repeat', '3'));
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..');
 const single = JSON.stringify({ features: [25, 22, 5, 6.5] });
 const batch = JSON.stringify({
@@ -203,15 +208,37 @@ try {
 
   for (const payload of ['single', 'batch100'] as const) {
     for (const connections of [1, 10, 50]) {
-      for (const [name, url] of targets) runs.push(await load(name, url, payload, connections));
+      for (let r = 0; r < repeat; r++) {
+        for (const [name, url] of targets) {
+          // the peer answers a few requests a second under load: one run of it is enough
+          if (name === 'peer' && r > 0) continue;
+          runs.push(await load(name, url, payload, connections));
+        }
+      }
     }
   }
 } finally {
   for (const c of children) c.kill('SIGTERM');
 }
 
-const find = (t: string, p: string, c: number) =>
-  runs.find((r) => r.target === t && r.payload === p && r.connections === c);
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? (s[m] as number) : ((s[m - 1] as number) + (s[m] as number)) / 2;
+}
+const summary: Record<string, { reqPerSec: number; p50ms: number; p99ms: number; runs: number }> = {};
+for (const r of runs) {
+  const same = runs.filter(
+    (x) => x.target === r.target && x.payload === r.payload && x.connections === r.connections,
+  );
+  summary[`${r.target} ${r.payload} c=${r.connections}`] = {
+    reqPerSec: Math.round(median(same.map((x) => x.reqPerSec))),
+    p50ms: median(same.map((x) => x.p50ms)),
+    p99ms: median(same.map((x) => x.p99ms)),
+    runs: same.length,
+  };
+}
+const find = (t: string, p: string, c: number) => summary[`${t} ${p} c=${c}`];
 const ratios: Record<string, number | null> = {};
 for (const p of ['single', 'batch100']) {
   for (const c of [1, 10, 50]) {
@@ -227,6 +254,7 @@ const result = {
   bench: 'api-predict',
   startedAt,
   durationSecPerRun: duration,
+  repeat,
   machine: {
     cores: cpus().length,
     loadAverageAtStart: load0,
@@ -236,11 +264,13 @@ const result = {
   model: { kind: 'IsolationForest', nEstimators: 100, maxSamples: 256, trainingRows: 100_000 },
   note: 'bare = fastify POST /predict answering a constant JSON (same body parsing); target: ours/bare ≥ 0.7 for single vectors at 50 connections. Servers run as separate processes on the same machine as autocannon.',
   peerSkipped: peerSkipped ?? null,
-  runs,
+  summary,
   ratios,
+  runs,
   inProcessScoring: scoring,
 };
-console.log('ratios', ratios);
+console.log('median of runs', summary);
+console.log('ratios (medians)', ratios);
 console.log('in-process scoring (vectors/s)', scoring.vectorsPerSec);
 mkdirSync(resolve(root, 'bench/results'), { recursive: true });
 writeFileSync(resolve(root, 'bench/results/api-predict.json'), `${JSON.stringify(result, null, 2)}\n`);

@@ -2,7 +2,9 @@
  * Pipeline throughput: events/s through validation, window assignment, the store transaction
  * (dedup, upsert, window re-aggregation) on N events (default 1M, `BENCH_EVENTS`) built by
  * repeating the real Chicago sample with rewritten ids and times shifted by whole weeks, next to
- * DuckDB's own `read_csv` bulk load of the same rows in the same run. Writes bench/results/pipeline.json.
+ * DuckDB's own `read_csv` bulk load of the same rows in the same run. Writes bench/results/pipeline.json
+ * (or pipeline-delta.json with `BENCH_SINK=delta`: the Delta lake sink behind the coalescing sink, as
+ * `start` runs it, see src/cli/processing.ts).
  * Run: node bin/run-ts.js bench/pipeline.bench.ts
  */
 import { createWriteStream, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,12 +15,14 @@ import type { Bus, BusBatch, Consumer } from '../src/bus/bus.js';
 import type { CrimeEvent } from '../src/core/crime-event.js';
 import { eventKey } from '../src/core/crime-event.js';
 import { silentLogger } from '../src/core/logger.js';
-import { runPipeline } from '../src/pipeline/index.js';
+import { createDeltaSink } from '../src/lake/index.js';
+import { coalescingSink, runPipeline } from '../src/pipeline/index.js';
 import { openStore } from '../src/store/index.js';
 import { chicagoEvents } from '../test/pipeline/helpers.js';
 
 const N = Number(process.env.BENCH_EVENTS ?? 1_000_000);
 const BATCH = Number(process.env.BENCH_BATCH ?? 20_000);
+const SINK = process.env.BENCH_SINK === 'delta' ? 'delta' : 'none';
 const WEEK = 7 * 24 * 3600 * 1000;
 const base = await chicagoEvents();
 const span =
@@ -88,9 +92,11 @@ const rssTimer = setInterval(() => {
   peakRss = Math.max(peakRss, process.memoryUsage().rss);
 }, 200);
 const store = await openStore(join(dir, 'store.duckdb'), silentLogger);
+const lake = SINK === 'delta' ? coalescingSink(createDeltaSink(join(dir, 'lake'))) : undefined;
 let inserted = 0;
 const t0 = performance.now();
 await runPipeline({
+  ...(lake ? { sinks: [lake] } : {}),
   bus,
   store,
   config: { allowedLatenessMs: 30 * 86400_000 },
@@ -105,6 +111,7 @@ await runPipeline({
       );
   },
 });
+await lake?.close();
 const pipelineS = (performance.now() - t0) / 1000;
 await store.close();
 
@@ -144,6 +151,7 @@ const result = {
   },
   events: N,
   batchSize: BATCH,
+  sink: SINK,
   inserted,
   pipeline: { seconds: pipelineS, eventsPerSecond: Math.round(N / pipelineS) },
   duckdbReadCsv: { seconds: bulkS, rowsPerSecond: Math.round(bulkRows / bulkS), rows: bulkRows },
@@ -151,6 +159,9 @@ const result = {
   peakRssMiB: Math.round(peakRss / 2 ** 20),
   targets: { eventsPerSecond: 100_000, ratioToBulk: 0.33 },
 };
-writeFileSync('bench/results/pipeline.json', `${JSON.stringify(result, null, 2)}\n`);
+writeFileSync(
+  `bench/results/${SINK === 'delta' ? 'pipeline-delta' : 'pipeline'}.json`,
+  `${JSON.stringify(result, null, 2)}\n`,
+);
 console.log(JSON.stringify(result, null, 2));
 rmSync(dir, { recursive: true, force: true });

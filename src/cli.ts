@@ -87,6 +87,21 @@ export function buildProgram(): Command {
     .action(async (opts) => (await import('./cli/process.js')).processCommand(opts));
 
   program
+    .command('serve')
+    .description('API and dashboard read-only on the Delta tables (refreshed periodically), beside a process that owns the store.')
+    .option('--lake <dir>', 'lake folder (default <dataDir>/lake)')
+    .option('--refresh <seconds>', 'how often the lake is re-read', number, 60)
+    .option('-p, --port <port>', 'HTTP port (default $PORT or 8080)', number)
+    .action(async (opts) => (await import('./cli/serve.js')).serveCommand(opts));
+
+  program
+    .command('chat')
+    .description('Serve the chatbot alone (Rasa REST channel and /chat page), answering through a CrimePulse API.')
+    .requiredOption('--api <url>', 'base URL of a running CrimePulse API, e.g. http://localhost:8080')
+    .option('-p, --port <port>', 'HTTP port (default $PORT or 8080)', number)
+    .action(async (opts) => (await import('./cli/chat.js')).chatCommand(opts));
+
+  program
     .command('train')
     .description('Train series-anomaly and predict-iforest on the history; promote a version only if it beats the champion.')
     .addOption(new Option('--from <where>', 'history source').choices(['store', 'lake']).default('store'))
@@ -140,6 +155,12 @@ export function buildProgram(): Command {
     .description('Rolling-origin forecast errors and injected-anomaly recall on the shipped samples.')
     .option('--no-hourly', 'skip the hourly Chicago series')
     .action(async (opts) => (await import('./cli/evaluate.js')).evaluateBacktestCommand(opts));
+
+  evaluate
+    .command('chat')
+    .description('Intent accuracy, entity F1 and date-parsing accuracy of the chatbot on its held-out set.')
+    .option('--json', 'JSON output')
+    .action(async (opts) => (await import('./cli/chat.js')).evaluateChatCommand(opts));
 
   return program;
 }

@@ -25,7 +25,12 @@ function precompress(): Plugin {
         const buf = readFileSync(file);
         writeFileSync(`${file}.gz`, gzipSync(buf, { level: 9 }));
         // Brotli at 11 is slow on multi-MB files; 9 is within a few per cent of it.
-        writeFileSync(`${file}.br`, brotliCompressSync(buf, { params: { [constants.BROTLI_PARAM_QUALITY]: buf.length > 2_000_000 ? 9 : 11 } }));
+        writeFileSync(
+          `${file}.br`,
+          brotliCompressSync(buf, {
+            params: { [constants.BROTLI_PARAM_QUALITY]: buf.length > 2_000_000 ? 9 : 11 },
+          }),
+        );
       }
     },
   };
@@ -43,5 +48,11 @@ export default defineConfig({
     reportCompressedSize: false,
   },
   plugins: [precompress()],
-  server: { proxy: { '/v1': 'http://127.0.0.1:8080', '/config.json': 'http://127.0.0.1:8080', '/chat': 'http://127.0.0.1:8080' } },
+  server: {
+    proxy: {
+      '/v1': 'http://127.0.0.1:8080',
+      '/config.json': 'http://127.0.0.1:8080',
+      '/chat': 'http://127.0.0.1:8080',
+    },
+  },
 });

@@ -1,7 +1,7 @@
 /**
  * Renders `docs/benchmarks.md` from every `bench/results/*.json`. Each benchmark writes its own shape,
  * so the renderer asks each file for a `summary` array of `{metric, value, unit, target?, baseline?,
- * ratio?}` and, when there is none, lists the file's numeric leaves (nested keys joined with dots,
+ * ratio?}` (and optional `notes` text) and, when there is none, lists the file's numeric leaves (nested keys joined with dots,
  * arrays of records as small tables). `runs.json` (written by bench/run.ts) becomes the run-status table.
  */
 import { readdirSync, readFileSync } from 'node:fs';
@@ -135,11 +135,19 @@ export function renderBenchmark(name: string, data: unknown): string {
   const d = data as Record<string, unknown>;
   const prov = provenance(d);
   if (prov) out.push(prov, '');
+  // Optional `notes` (a string or strings): what the numbers mean, in the benchmark's own words.
+  const notes =
+    typeof d.notes === 'string'
+      ? [d.notes]
+      : Array.isArray(d.notes)
+        ? d.notes.filter((n) => typeof n === 'string')
+        : [];
+  for (const n of notes) out.push(n, '');
   if (Array.isArray(d.summary) && d.summary.every(isSummaryRow)) {
     out.push(summaryTable(d.summary), '');
   } else {
     const ls: Array<[string, unknown]> = [];
-    const { machine: _m, git: _g, ...rest } = d;
+    const { machine: _m, git: _g, notes: _n, ...rest } = d;
     leaves(rest, '', ls);
     if (ls.length > 0)
       out.push(

@@ -4,11 +4,13 @@
  * `{detail}` under /predict) with a message saying what is missing, so `serve` can start before a
  * model exists and tests can build the app with only what they exercise.
  */
+import type { FastifyPluginAsync } from 'fastify';
 import type { CrimeEvent } from '../core/crime-event.js';
 import type { Logger } from '../core/logger.js';
 import type { AnomalyRow } from '../pipeline/index.js';
 import type { SourceStatusBoard } from '../sources/status-board.js';
 import type { Store } from '../store/index.js';
+import type { WebPluginOptions } from './plugins/web.js';
 
 /** The `/predict` model: the `champion` of `predict-iforest`. */
 export interface PredictModel {
@@ -117,4 +119,12 @@ export interface AppDeps {
   feed?: EventFeed;
   admin?: AdminActions;
   options?: ApiOptions;
+  /** Serve the dashboard (web/dist) at `/` and `/config.json` (src/api/plugins/web.ts). */
+  web?: WebPluginOptions;
+  /**
+   * Extra route plugins registered beside the API (the chatbot's Rasa REST channel and page). They are
+   * passed in by cli.ts so the API never imports a stage beside it.
+   */
+  // biome-ignore lint/suspicious/noExplicitAny: each plugin has its own option type
+  plugins?: { plugin: FastifyPluginAsync<any>; options?: Record<string, unknown> }[];
 }

@@ -20,6 +20,7 @@ import { ApiError } from '../core/errors.js';
 import { histogram } from '../core/metrics.js';
 import type { AppDeps } from './app-deps.js';
 import { registerErrorHandling } from './error-handler.js';
+import { webPlugin } from './plugins/web.js';
 import type { RouteOptions } from './route-context.js';
 import { adminRoutes } from './routes/admin.js';
 import { anomalyRoutes } from './routes/anomalies.js';
@@ -161,6 +162,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     await api.register(streamRoutes, { ...base, hub, prefix: '/v1/stream' });
     if (opts.adminToken)
       await api.register(adminRoutes, { ...base, token: opts.adminToken, prefix: '/admin' });
+    // The dashboard sets its own Content-Security-Policy in onSend, over helmet's API default.
+    if (deps.web) await api.register(webPlugin, deps.web);
+    for (const p of deps.plugins ?? []) await api.register(p.plugin, p.options ?? {});
   });
 
   app.addHook('onReady', async () => hub.start(deps.feed));

@@ -285,7 +285,7 @@ export function createChatBot(options: ChatBotOptions): ChatBot {
           intent: 'error',
           messages: [
             {
-              text: `Sorry, I can't reach the data right now (${err.message}). Please try again later.`,
+              text: `Sorry, I couldn't get that from the data: ${err.code === 'CP_ERR_CHAT_DATA' ? err.message : 'the query failed (see the server log)'}.`,
               custom: { type: 'error', code: err.code },
             },
           ],

@@ -298,24 +298,29 @@ const STOP = new Set([
   'danger',
 ]);
 
-function matches(key: Key, window: Token[]): 'exact' | 'fuzzy' | null {
-  const text = window.map((t) => t.text).join(' ');
-  if (text === key.text) return 'exact';
-  // Numbers must match exactly ("001a" vs "001b" are different areas).
-  if (/\d/.test(text) || /\d/.test(key.text)) return null;
-  // Word by word: each word within its own edit budget, same first letter (typos rarely hit it),
-  // and a known word or stop word never stands in for another.
+function exactAt(key: Key, tokens: Token[], i: number): boolean {
+  for (let j = 0; j < key.tokens.length; j++) if (tokens[i + j]?.text !== key.tokens[j]) return false;
+  return true;
+}
+
+/**
+ * Word by word: each word within its own edit budget, same first letter (typos rarely hit it), a
+ * known word or stop word never stands in for another, numbers exact ("001a" vs "001b" are different
+ * areas), and a phrase of several words needs at least one exact word.
+ */
+function fuzzyAt(key: Key, tokens: Token[], i: number): boolean {
   let fuzzy = 0;
-  for (let i = 0; i < window.length; i++) {
-    const w = (window[i] as Token).text;
-    const k = key.tokens[i] as string;
+  const n = key.tokens.length;
+  for (let j = 0; j < n; j++) {
+    const w = (tokens[i + j] as Token).text;
+    const k = key.tokens[j] as string;
     if (w === k) continue;
-    if (w[0] !== k[0] || STOP.has(w) || KNOWN_WORDS.has(w)) return null;
+    if (w[0] !== k[0] || /\d/.test(w) || /\d/.test(k) || STOP.has(w) || KNOWN_WORDS.has(w)) return false;
     const edits = maxEdits(k.length);
-    if (edits === 0 || Math.abs(w.length - k.length) > edits || distance(w, k) > edits) return null;
+    if (edits === 0 || Math.abs(w.length - k.length) > edits || distance(w, k) > edits) return false;
     fuzzy++;
   }
-  return fuzzy > 0 && (window.length === 1 || fuzzy < window.length) ? 'fuzzy' : null;
+  return fuzzy > 0 && (n === 1 || fuzzy < n);
 }
 
 /** Spans found in `text`, non-overlapping, longest and exact first. */
@@ -323,13 +328,15 @@ export function findEntitySpans(text: string): EntitySpan[] {
   const tokens = tokenize(text);
   const used = new Array<boolean>(tokens.length).fill(false);
   const spans: EntitySpan[] = [];
-  for (const pass of ['exact', 'fuzzy'] as const) {
+  const free = (i: number, n: number): boolean => {
+    for (let j = i; j < i + n; j++) if (used[j]) return false;
+    return true;
+  };
+  for (const match of [exactAt, fuzzyAt]) {
     for (const key of KEYS) {
       const n = key.tokens.length;
       for (let i = 0; i + n <= tokens.length; i++) {
-        if (used.slice(i, i + n).some(Boolean)) continue;
-        const m = matches(key, tokens.slice(i, i + n));
-        if (m === null || (pass === 'exact' && m !== 'exact')) continue;
+        if (!free(i, n) || !match(key, tokens, i)) continue;
         for (let j = i; j < i + n; j++) used[j] = true;
         spans.push({
           kind: key.kind,

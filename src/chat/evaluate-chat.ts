@@ -166,3 +166,24 @@ export function evaluateChat(options: EvaluateChatOptions = {}): ChatEvaluation 
     failures,
   };
 }
+
+/** A short plain-text report of an evaluation (what `crimepulse evaluate chat` prints). */
+export function formatChatEvaluation(r: ChatEvaluation): string {
+  const pct = (v: number): string => `${(v * 100).toFixed(1)}%`;
+  const lines = [
+    `chat NLU evaluation: ${r.items} held-out utterances`,
+    `intent accuracy  ${pct(r.intentAccuracy)}`,
+    `entity F1        ${pct(r.entities.f1)} (precision ${pct(r.entities.precision)}, recall ${pct(r.entities.recall)})`,
+    `date parsing     ${pct(r.dates.accuracy)} (${r.dates.correct}/${r.dates.items})`,
+    'per intent (recall):',
+    ...Object.entries(r.perIntent)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(([intent, s]) => `  ${intent.padEnd(18)} ${pct(s.recall).padStart(6)}  (${s.correct}/${s.n})`),
+  ];
+  if (r.confusions.length > 0)
+    lines.push(
+      'most frequent confusions:',
+      ...r.confusions.map((c) => `  ${c.expected} -> ${c.predicted}: ${c.count}`),
+    );
+  return lines.join('\n');
+}

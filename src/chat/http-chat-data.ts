@@ -1,7 +1,7 @@
 /**
  * `ChatData` over the /v1 API (`crimepulse chat --api URL`): `/v1/sources`, `/v1/windows` (paged, summed),
  * `/v1/stats` (top areas) and `/v1/anomalies`. Every response is checked with zod; an unreachable or
- * failing API is a `CP_ERR_CHAT_DATA` error, which the bot turns into "I can't reach the data".
+ * failing API is a `CP_ERR_CHAT_DATA` error, which the bot reports as "I couldn't get that from the data".
  */
 import { z } from 'zod';
 import { ChatError } from '../core/errors.js';

@@ -5,7 +5,12 @@ export { chatDocsMarkdown } from './chat-docs.js';
 export type { BotMessage, Button, DataRequest } from './data-answers.js';
 export { type Period, parsePeriods } from './dates.js';
 export { type Entities, extractEntities } from './entities.js';
-export { type ChatEvaluation, type EvaluateChatOptions, evaluateChat } from './evaluate-chat.js';
+export {
+  type ChatEvaluation,
+  type EvaluateChatOptions,
+  evaluateChat,
+  formatChatEvaluation,
+} from './evaluate-chat.js';
 export { type FetchLike, type HttpChatDataOptions, httpChatData } from './http-chat-data.js';
 export { type IntentClassifier, trainIntentClassifier } from './intent-classifier.js';
 export { createNlu, defaultNlu, type Nlu, trainingExamples, type Understanding } from './nlu.js';

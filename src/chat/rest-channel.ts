@@ -41,6 +41,8 @@ export interface RestMessage {
 
 export interface ChatPluginOptions {
   bot: ChatBot;
+  /** Per-client limit on the webhook, applied when the host app registered @fastify/rate-limit. */
+  rateLimit?: { max: number; timeWindow: number };
 }
 
 const PAGE_DIR = join(dirname(fileURLToPath(import.meta.url)), 'page');
@@ -72,7 +74,7 @@ function chatErrorHandler(err: FastifyError, req: FastifyRequest, reply: Fastify
   return send('CP_ERR_INTERNAL', 'Internal error');
 }
 
-export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, { bot }) => {
+export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, { bot, rateLimit }) => {
   app.setErrorHandler(chatErrorHandler);
   const page = asset('chat.html');
   const files = Object.fromEntries(
@@ -81,21 +83,25 @@ export const chatPlugin: FastifyPluginAsync<ChatPluginOptions> = async (app, { b
 
   app.get('/webhooks/rest/', async () => ({ status: 'ok' }));
 
-  app.post('/webhooks/rest/webhook', { bodyLimit: CHAT_BODY_LIMIT }, async (req): Promise<RestMessage[]> => {
-    const parsed = RestRequest.safeParse(req.body);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue?.path.join('.') ?? '';
-      throw new ChatError(
-        'CP_ERR_CHAT_INPUT',
-        `body${path ? `.${path}` : ''}: ${issue?.message ?? 'invalid'}`,
-      );
-    }
-    const { sender, message } = parsed.data;
-    if (message.trim().length === 0) return [];
-    const out = await bot.reply(sender, message);
-    return out.map((m) => ({ recipient_id: sender, ...m }));
-  });
+  app.post(
+    '/webhooks/rest/webhook',
+    { bodyLimit: CHAT_BODY_LIMIT, ...(rateLimit ? { config: { rateLimit } } : {}) },
+    async (req): Promise<RestMessage[]> => {
+      const parsed = RestRequest.safeParse(req.body);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const path = issue?.path.join('.') ?? '';
+        throw new ChatError(
+          'CP_ERR_CHAT_INPUT',
+          `body${path ? `.${path}` : ''}: ${issue?.message ?? 'invalid'}`,
+        );
+      }
+      const { sender, message } = parsed.data;
+      if (message.trim().length === 0) return [];
+      const out = await bot.reply(sender, message);
+      return out.map((m) => ({ recipient_id: sender, ...m }));
+    },
+  );
 
   app.get('/chat', async (_req, reply) =>
     reply.type('text/html; charset=utf-8').header('cache-control', 'no-cache').send(page),

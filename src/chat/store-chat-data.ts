@@ -4,7 +4,7 @@
  * of window rows, so they equal what `/v1/windows` returns for the same filter.
  */
 import type { DuckDBConnection } from '@duckdb/node-api';
-import { StoreError } from '../core/errors.js';
+import { ChatError, StoreError } from '../core/errors.js';
 import { ANOMALY_SELECT } from '../store/duckdb-store.js';
 import { sourcesSummary, windowSeries } from '../store/index.js';
 import { rowToAnomaly } from '../store/rows.js';
@@ -24,6 +24,7 @@ export interface StoreChatDataOptions {
 }
 
 const SEP = '\u001f';
+const WINDOW_ROW_LIMIT = 100_000;
 
 const ANOMALY_SQL = `${ANOMALY_SELECT}
   WHERE list_contains(string_split(CAST($sources AS VARCHAR), chr(31)), source)
@@ -44,6 +45,12 @@ export function storeChatData(options: StoreChatDataOptions): ChatData {
       from: new Date(q.from).toISOString().replace(/Z$/, 'Z'),
       to: new Date(q.to).toISOString(),
     });
+    // windowSeries stops at 100,000 rows: a truncated sum would be a wrong number, so refuse instead.
+    if (rows.length >= WINDOW_ROW_LIMIT)
+      throw new ChatError(
+        'CP_ERR_CHAT_DATA',
+        'that period has too many windows for one answer; ask for whole months or a single area',
+      );
     const keep = q.areas && q.areas.length > 1 ? new Set(q.areas) : undefined;
     const totals = new Map<string, number>();
     for (const r of rows) {

@@ -3,7 +3,8 @@
  * and an AbortSignal that SIGINT/SIGTERM trip so long-running roles shut down cleanly.
  */
 import { mkdirSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { dirname, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { Config } from '../core/config.js';
 import { loadConfig } from '../core/config.js';
 import { createLogger, type Logger } from '../core/logger.js';
@@ -44,3 +45,6 @@ export function createContext(
     dataPath: (...parts) => resolve(dataDir, ...parts),
   };
 }
+
+/** The installed package's root (where web/dist, samples and sources live), wherever the CLI runs from. */
+export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');

@@ -5,16 +5,22 @@
  * full speed (history), then the rest is paced live; once the history is committed, models are trained
  * if no champion exists, and retrained on `retrainCron`.
  */
+
+import { existsSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
 import { Cron } from 'croner';
 import { buildApp } from '../api/app.js';
 import type { FeedBatch } from '../api/app-deps.js';
 import { createBus } from '../bus/index.js';
+import { chatPlugin, createChatBot, storeChatData } from '../chat/index.js';
+import { ConfigError } from '../core/errors.js';
 import { enableDefaultMetrics } from '../core/metrics.js';
 import { runPipeline } from '../pipeline/index.js';
+import type { SourceEntry } from '../sources/ingest-runner.js';
 import { runIngest } from '../sources/ingest-runner.js';
 import { knownSourceIds, loadRegistry } from '../sources/registry.js';
 import { SourceStatusBoard } from '../sources/status-board.js';
-import { createContext } from './context.js';
+import { createContext, PACKAGE_ROOT } from './context.js';
 import { openModels } from './models.js';
 import { openProcessing } from './processing.js';
 import { startStatusLog } from './status-log.js';
@@ -143,6 +149,17 @@ export async function startCommand(opts: StartOptions): Promise<void> {
       model: () => models.runtime.predictModel !== undefined,
     },
     options: { ...(config.adminToken ? { adminToken: config.adminToken } : {}) },
+    web: {
+      root: resolve(PACKAGE_ROOT, 'web', 'dist'),
+      ...(config.chatUrl ? { chatUrl: config.chatUrl } : {}),
+      ...(config.tileUrl ? { tileUrl: config.tileUrl } : {}),
+    },
+    plugins: [
+      {
+        plugin: chatPlugin,
+        options: { bot: createChatBot({ data: storeChatData({ reader: store.reader, board }), log }) },
+      },
+    ],
   });
   await app.listen({ port: config.port, host: config.host });
   log.info(
@@ -164,4 +181,23 @@ export async function startCommand(opts: StartOptions): Promise<void> {
   models.runtime.close();
   await bus.close();
   await stack.close();
+}
+
+/** A replay file for the admin route: only files inside the samples folder or `<dataDir>/replays`. */
+function replayFileFor(entry: SourceEntry, file: string, allowed: string[]) {
+  for (const dir of allowed) {
+    const path = resolve(dir, file);
+    const rel = relative(resolve(dir), path);
+    if (!rel.startsWith('..') && !isAbsolute(rel) && existsSync(path)) {
+      return {
+        path,
+        batch: entry.samples[0]?.batch ?? ('file' as const),
+        ...(entry.samples[0]?.read ? { read: entry.samples[0].read } : {}),
+      };
+    }
+  }
+  throw new ConfigError(
+    'CP_ERR_SOURCE_CONFIG',
+    `replay file not found in the samples folder or <dataDir>/replays: ${file}`,
+  );
 }

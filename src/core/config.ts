@@ -75,7 +75,10 @@ export const Config = z
       .string()
       .optional()
       .describe('MLflow tracking: file path or http(s) server (`MLFLOW_TRACKING_URI`).'),
-    logLevel: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    logLevel: z
+      .enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+      .default('info')
+      .describe('pino log level.'),
     allowedLatenessMs: z.coerce
       .number()
       .int()
@@ -106,13 +109,16 @@ export const Config = z
       .string()
       .default('0 3 * * *')
       .describe('When the long-running process retrains the models (cron, croner syntax); `off` disables.'),
-    userAgent: z.string().default('CrimePulse/0.1 (+https://github.com/crimepulse/crimepulse)'),
+    userAgent: z
+      .string()
+      .default('CrimePulse/0.1 (+https://github.com/crimepulse/crimepulse)')
+      .describe('User-Agent sent to the portals (be polite: name a contact).'),
   })
   .strict();
 export type Config = z.infer<typeof Config>;
 
 /** Top-level keys read from `CRIMEPULSE_<KEY>` (camelCase → SNAKE_CASE). */
-const ENV_KEYS: (keyof Config)[] = [
+export const ENV_KEYS: readonly (keyof Config)[] = [
   'dataDir',
   'mode',
   'replaySpeed',

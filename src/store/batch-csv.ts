@@ -31,7 +31,7 @@ export function csvBool(v: boolean | null | undefined): string {
 /** `read_csv(...)` over `path` with exactly `columns`, no sniffing, RFC 4180 quoting. */
 export function readCsvSql(path: string, columns: readonly (readonly [string, CsvType])[]): string {
   const cols = columns.map(([n, t]) => `'${n}': '${t}'`).join(', ');
-  return `read_csv('${path.replaceAll("'", "''")}', columns = {${cols}}, header = false, delim = ',', quote = '"', escape = '"',
+  return `read_csv('${path.replaceAll("'", "''")}', columns = {${cols}}, header = false, delim = ',', quote = '"', escape = '"', new_line = '\\n',
     auto_detect = false, allow_quoted_nulls = false, strict_mode = true, max_line_size = 67108864, buffer_size = 268435456,
     parallel = false)`;
 }

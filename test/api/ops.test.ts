@@ -101,6 +101,21 @@ describe('health, readiness, metrics, docs, headers', () => {
     await app.close();
   });
 
+  it('serves the dashboard plugin when asked, with its own CSP and a 503 when web/dist is not built', async () => {
+    const app = await buildApp({
+      log: silentLogger,
+      board: new SourceStatusBoard(),
+      web: { root: '.crimepulse-tmp/no-such-dist', tileUrl: 'https://tiles.example/{z}/{x}/{y}.png' },
+    });
+    const cfg = await app.inject({ url: '/config.json' });
+    expect(cfg.json()).toEqual({ chatUrl: '/chat', tileUrl: 'https://tiles.example/{z}/{x}/{y}.png' });
+    expect(cfg.headers['content-security-policy']).toContain('https://tiles.example');
+    const page = await app.inject({ url: '/' });
+    expect(page.statusCode).toBe(503);
+    expect(page.json()).toMatchObject({ code: 'CP_ERR_API_UNAVAILABLE' });
+    await app.close();
+  });
+
   it('rate-limits expensive routes per client with 429 {code}', async () => {
     const app = await buildApp({
       log: silentLogger,

@@ -15,8 +15,11 @@ import { SourceStatusBoard } from '../../src/sources/status-board.js';
 
 const PEER_DIR = resolve('../shared/peers');
 function peerMissing(): string | undefined {
-  if (!existsSync(resolve(PEER_DIR, 'seed_fastapi_peer.py'))) return `${PEER_DIR}/seed_fastapi_peer.py not found`;
-  const probe = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sklearn'], { encoding: 'utf8' });
+  if (!existsSync(resolve(PEER_DIR, 'seed_fastapi_peer.py')))
+    return `${PEER_DIR}/seed_fastapi_peer.py not found`;
+  const probe = spawnSync('/usr/bin/python3', ['-c', 'import fastapi, uvicorn, sklearn'], {
+    encoding: 'utf8',
+  });
   if (probe.status !== 0) return 'Debian python3-fastapi/python3-uvicorn/python3-sklearn are not installed';
   return undefined;
 }
@@ -33,11 +36,25 @@ const app = await buildApp({
 
 beforeAll(async () => {
   if (missing) return;
-  peer = spawn('/usr/bin/python3', ['-m', 'uvicorn', 'seed_fastapi_peer:app', '--host', '127.0.0.1', '--port', String(PORT), '--log-level', 'warning'], {
-    cwd: PEER_DIR,
-    env: { ...process.env, PEER_ROWS: '2000' },
-    stdio: 'ignore',
-  });
+  peer = spawn(
+    '/usr/bin/python3',
+    [
+      '-m',
+      'uvicorn',
+      'seed_fastapi_peer:app',
+      '--host',
+      '127.0.0.1',
+      '--port',
+      String(PORT),
+      '--log-level',
+      'warning',
+    ],
+    {
+      cwd: PEER_DIR,
+      env: { ...process.env, PEER_ROWS: '2000' },
+      stdio: 'ignore',
+    },
+  );
   for (let i = 0; i < 240; i++) {
     try {
       if ((await fetch(`http://127.0.0.1:${PORT}/health`)).ok) return;
@@ -83,8 +100,17 @@ const BODIES: [string, string][] = [
 
 describe.skipIf(missing !== undefined)('/predict against the original FastAPI service', () => {
   it.each(BODIES)('%s: same status and shape', async (_name, body) => {
-    const theirs = await fetch(`http://127.0.0.1:${PORT}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const ours = await app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: body });
+    const theirs = await fetch(`http://127.0.0.1:${PORT}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const ours = await app.inject({
+      method: 'POST',
+      url: '/predict',
+      headers: { 'content-type': 'application/json' },
+      payload: body,
+    });
     const t = (await theirs.json()) as Record<string, unknown>;
     const o = ours.json() as Record<string, unknown>;
     expect(ours.statusCode).toBe(theirs.status);
@@ -99,8 +125,17 @@ describe.skipIf(missing !== undefined)('/predict against the original FastAPI se
 
   it('differs only where our contract is stricter: unknown keys are refused', async () => {
     const body = '{"features":[1,2,3,4],"extra":1}';
-    const theirs = await fetch(`http://127.0.0.1:${PORT}/predict`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
-    const ours = await app.inject({ method: 'POST', url: '/predict', headers: { 'content-type': 'application/json' }, payload: body });
+    const theirs = await fetch(`http://127.0.0.1:${PORT}/predict`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body,
+    });
+    const ours = await app.inject({
+      method: 'POST',
+      url: '/predict',
+      headers: { 'content-type': 'application/json' },
+      payload: body,
+    });
     expect(theirs.status).toBe(200);
     expect(ours.statusCode).toBe(422);
   });

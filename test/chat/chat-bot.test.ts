@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildApp } from '../../src/api/index.js';
+import { anchorFor } from '../../src/chat/data-answers.js';
 import {
   type BotMessage,
   type ChatBot,
@@ -235,5 +236,33 @@ describe('follow-ups and clarifying questions', () => {
     const out = await down.reply('down', 'how many burglaries in Chicago last week?');
     expect(custom(out, 'error').code).toBe('CP_ERR_CHAT_DATA');
     expect(out.some((m) => m.custom?.type === 'count')).toBe(false);
+  });
+});
+
+describe('context lifetime and the date anchor', () => {
+  it('forgets a sender after 30 minutes of silence', async () => {
+    let now = new Date('2026-11-25T12:00:00Z');
+    const timed = createChatBot({ data: storeChatData({ reader: ts.store.reader }), clock: () => now });
+    await timed.reply('ttl', 'how many burglaries in Chicago last week?');
+    const soon = await timed.reply('ttl', 'what about robbery?');
+    expect(custom(soon, 'count').category).toBe('robbery');
+    now = new Date(now.getTime() + 31 * 60_000);
+    const late = await timed.reply('ttl', 'what about theft?');
+    expect(late.some((m) => m.custom?.type === 'count')).toBe(false);
+  });
+
+  it('anchors relative dates at the data for replays and stale data, at the clock for fresh live data', () => {
+    const now = new Date('2015-02-10T12:00:00Z');
+    const src = (mode: 'live' | 'replay' | null, newest: string) => [
+      { source: 'chicago', events: 1, newestOccurredAt: newest, mode },
+    ];
+    expect(anchorFor(src('replay', '2015-02-09T05:43:40.000Z'), ['chicago'], now).dataDate).toBe(
+      '2015-02-08',
+    );
+    expect(anchorFor(src('live', '2015-02-09T05:43:40.000Z'), ['chicago'], now).dataDate).toBeUndefined();
+    expect(anchorFor(src('live', '2015-02-09T05:43:40.000Z'), ['chicago'], now).at.toISO()).toBe(
+      '2015-02-10T06:00:00.000-06:00',
+    );
+    expect(anchorFor(src(null, '2014-11-01T00:00:00.000Z'), ['chicago'], now).dataDate).toBe('2014-10-31');
   });
 });

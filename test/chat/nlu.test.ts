@@ -73,7 +73,10 @@ describe('extractEntities', () => {
       source: entities.source,
       category: entities.category,
       ...(entities.area ? { area: entities.area.name } : {}),
-    }).toEqual({ ...{ source: undefined, category: undefined }, ...want } as Record<string, string | undefined>);
+    }).toEqual({ ...{ source: undefined, category: undefined }, ...want } as Record<
+      string,
+      string | undefined
+    >);
   });
 
   it('maps shootings and arrests to their NYC datasets', () => {

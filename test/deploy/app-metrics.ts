@@ -74,6 +74,4 @@ export const EXTERNAL_METRICS: Record<string, string> = {
  */
 export const AWAITED_METRICS: Record<string, string> = {
   crimepulse_anomalies_total: 'counter {source, granularity, severity}: anomalies emitted by the scorer',
-  crimepulse_model_champion_created_timestamp_seconds:
-    'gauge {model}: creation time of the serving champion version',
 };

@@ -66,6 +66,7 @@ describe.runIf(IN_CI || tools.ok)('deploy/prometheus', () => {
     let promUrl: string;
 
     beforeAll(async () => {
+      if (!tools.ok) throw new Error(`cannot run Prometheus: missing ${tools.missing.join(', ')}`);
       portal = await startPortalServer([loadSocrataFixture('la')]);
       const dir = tempDir('prometheus');
       appPort = await freePort();

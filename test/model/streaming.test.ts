@@ -21,6 +21,7 @@ import {
   normalTail,
 } from '../../src/model/streaming/anomaly-likelihood.js';
 import { probationaryRows } from '../../src/model/streaming/detector.js';
+import { ContextNovelty, createEnsemble2Detector } from '../../src/model/streaming/ensemble2-detector.js';
 
 const MINI = fileURLToPath(new URL('../fixtures/model/nab-mini/', import.meta.url));
 const SCORER = '/work/shared/tools/nab-score';
@@ -48,6 +49,47 @@ describe('anomaly likelihood', () => {
     expect(Math.max(...burst)).toBeGreaterThanOrEqual(0.5);
     // the red filter keeps only the first of consecutive red alarms
     expect(burst.filter((s) => s >= 0.5)).toHaveLength(1);
+  });
+});
+
+describe('context novelty (cpEnsemble2)', () => {
+  const opts = { scales: [4, 16], spreadScales: [], vigilance: 0.25, maxPrototypes: 100, learningRate: 0 };
+
+  it('is silent in probation and on a level already seen, and flags a level never seen', () => {
+    const nv = new ContextNovelty(200, opts);
+    const out: number[] = [];
+    // probation: a square wave between 0 and 10 (both levels become known contexts)
+    for (let i = 0; i < 400; i++) out.push(nv.update(Math.floor(i / 50) % 2 === 0 ? 0 : 10));
+    expect(Math.max(...out.slice(0, 200))).toBe(0);
+    expect(Math.max(...out.slice(200))).toBeLessThanOrEqual(1);
+    // a level half-way between the known ones, held long enough to fill the 16-row mean
+    const novel: number[] = [];
+    for (let i = 0; i < 20; i++) novel.push(nv.update(5));
+    expect(Math.max(...novel)).toBeGreaterThan(1);
+  });
+
+  it('cpEnsemble2 reports a never-seen level shift on real traffic data once', async () => {
+    const s = (await readNabData(MINI)).find((x) => x.key === 'realTraffic/speed_7578.csv');
+    if (!s) throw new Error('fixture missing');
+    const n = s.values.length;
+    const P = probationaryRows(n);
+    const values = Float64Array.from(s.values);
+    const at = Math.floor(n * 0.7);
+    // a sustained drop to half a range below anything seen so far: a context the series never had
+    let lo = Number.POSITIVE_INFINITY;
+    let hi = Number.NEGATIVE_INFINITY;
+    for (let i = 0; i < at; i++) {
+      lo = Math.min(lo, values[i] as number);
+      hi = Math.max(hi, values[i] as number);
+    }
+    for (let i = at; i < n; i++) values[i] = lo - 0.5 * (hi - lo);
+    expect(P).toBeGreaterThan(100);
+    const scores = scoreSeries((info) => createEnsemble2Detector(info), { times: s.times, values });
+    const after = Array.from(scores.subarray(at, at + 10));
+    expect(Math.max(...after)).toBeGreaterThanOrEqual(0.5);
+    // one alarm per event: at most a handful of rows ≥ 0.5 during the rest of the shifted stretch
+    const alarms = Array.from(scores.subarray(at)).filter((v) => v >= 0.5).length;
+    expect(alarms).toBeLessThanOrEqual(3);
   });
 });
 
@@ -87,32 +129,35 @@ describe('NAB harness on real NAB series (nab-mini fixture)', () => {
     },
   );
 
-  it('cpEnsemble scores labelled windows higher than elsewhere on average', async () => {
-    const windows = await readNabWindows(MINI);
-    const factory = NAB_DETECTORS.cpEnsemble;
-    if (!factory) throw new Error('cpEnsemble missing');
-    let inSum = 0;
-    let inN = 0;
-    let outSum = 0;
-    let outN = 0;
-    for (const s of await readNabData(MINI)) {
-      const scores = scoreSeries(factory, s);
-      const wins = (windows[s.key] ?? []).map(([a, b]) => [parseNabTime(a), parseNabTime(b)] as const);
-      for (let i = probationaryRows(s.values.length); i < scores.length; i++) {
-        const t = s.times[i] as number;
-        if (wins.some(([a, b]) => t >= a && t <= b)) {
-          inSum += scores[i] as number;
-          inN++;
-        } else {
-          outSum += scores[i] as number;
-          outN++;
+  it.each(['cpEnsemble', 'cpEnsemble2'])(
+    '%s scores labelled windows higher than elsewhere on average',
+    async (name) => {
+      const windows = await readNabWindows(MINI);
+      const factory = NAB_DETECTORS[name];
+      if (!factory) throw new Error(`${name} missing`);
+      let inSum = 0;
+      let inN = 0;
+      let outSum = 0;
+      let outN = 0;
+      for (const s of await readNabData(MINI)) {
+        const scores = scoreSeries(factory, s);
+        const wins = (windows[s.key] ?? []).map(([a, b]) => [parseNabTime(a), parseNabTime(b)] as const);
+        for (let i = probationaryRows(s.values.length); i < scores.length; i++) {
+          const t = s.times[i] as number;
+          if (wins.some(([a, b]) => t >= a && t <= b)) {
+            inSum += scores[i] as number;
+            inN++;
+          } else {
+            outSum += scores[i] as number;
+            outN++;
+          }
         }
       }
-    }
-    expect(inN).toBeGreaterThan(100);
-    // measured: in-window mean ≈ 0.145, elsewhere ≈ 0.102 (scores are mostly ≈ 0 outside alarms)
-    expect(inSum / inN).toBeGreaterThan(1.2 * (outSum / outN));
-  });
+      expect(inN).toBeGreaterThan(100);
+      // measured: in-window mean ≈ 0.145, elsewhere ≈ 0.102 (scores are mostly ≈ 0 outside alarms)
+      expect(inSum / inN).toBeGreaterThan(1.2 * (outSum / outN));
+    },
+  );
 
   it('writes NAB’s results layout and the scorer accepts it', async () => {
     const out = await mkdtemp(path.join(os.tmpdir(), 'cp-nab-'));
@@ -121,11 +166,11 @@ describe('NAB harness on real NAB series (nab-mini fixture)', () => {
     const r = await runNab({
       dataDir: MINI,
       outDir: out,
-      detectors: ['cpEnsemble', 'iforest'],
+      detectors: ['cpEnsemble2', 'cpEnsemble', 'iforest'],
       onProgress: (p) => seen.push(p.series),
     });
     expect(r.series).toBe(3);
-    expect(seen).toHaveLength(6);
+    expect(seen).toHaveLength(9);
     const csv = await readFile(path.join(out, 'cpEnsemble/realTraffic/cpEnsemble_speed_7578.csv'), 'utf8');
     const lines = csv.trim().split('\n');
     expect(lines[0]).toBe('timestamp,value,anomaly_score,label');
@@ -146,7 +191,7 @@ describe('NAB harness on real NAB series (nab-mini fixture)', () => {
       jsonOut: path.join(out, 'scores.json'),
       dataDir: MINI,
     });
-    expect(table.map((t) => t.detector).sort()).toEqual(['cpEnsemble', 'iforest']);
+    expect(table.map((t) => t.detector).sort()).toEqual(['cpEnsemble', 'cpEnsemble2', 'iforest']);
     console.info(formatNabScoreTable(table));
   });
 

@@ -252,6 +252,56 @@ describe('runPipeline on the Chicago sample (Groundhog Day blizzard 2015)', () =
   });
 });
 
+describe('runPipeline validation (fast path and zod)', () => {
+  it('dead-letters real events broken in one field each, naming that field, and keeps the valid ones', async () => {
+    const events = (await chicagoEvents()).slice(0, 300);
+    const broken: [string, (e: CrimeEvent) => unknown][] = [
+      ['lat', (e) => ({ ...e, lat: 200 })],
+      ['category', (e) => ({ ...e, category: 'not-a-category' })],
+      ['occurredAt', (e) => ({ ...e, occurredAt: '2015-02-01 18:00' })],
+      ['sourceKey', (e) => ({ ...e, sourceKey: '' })],
+      ['id', (e) => ({ ...e, id: `${e.id}-x` })],
+      ['timePrecision', (e) => ({ ...e, timePrecision: 'second' })],
+      ['area', (e) => ({ ...e, area: { beat: 7 } })],
+    ];
+    const bad = broken.map(([, f], i) => f(events[i] as CrimeEvent));
+    const unknownKey = { ...(events[10] as CrimeEvent), extra: 1 };
+    const s = await run(
+      [...events.slice(20), ...bad, unknownKey].map((e) => ({ kind: 'event', event: e })),
+      { raw: true },
+    );
+    expect(s.reduce((n, b) => n + b.inserted, 0)).toBe(280);
+    expect(s.reduce((n, b) => n + b.invalid, 0)).toBe(broken.length + 1);
+    const reasons = s.flatMap((b) => b.rejected).map((d) => d.reason);
+    for (const [field] of broken)
+      expect(reasons.some((r) => r.startsWith(`invalid event at ${field}`))).toBe(true);
+    expect(reasons.some((r) => /extra/.test(r))).toBe(true);
+    expect(await rows('SELECT count(*) AS n FROM dead_letters')).toEqual([{ n: broken.length + 1 }]);
+    expect(await rows('SELECT count(*) AS n FROM events')).toEqual([{ n: 280 }]);
+  });
+});
+
+describe('runPipeline dedup against a large store batch', () => {
+  it('a re-delivered batch larger than the point-lookup list is all duplicates, and its one newer version updates', async () => {
+    const events = (await chicagoEvents()).slice(0, 3000);
+    const first = await run(events, { maxBatchSize: 5000 });
+    expect(first.reduce((n, b) => n + b.inserted, 0)).toBe(3000);
+    const before = await dailyTotals();
+    const target = events[1234] as CrimeEvent;
+    const newer: CrimeEvent = { ...target, updatedAt: '2030-01-01T00:00:00.000Z' };
+    const again = await run([...events.filter((e) => e.id !== target.id), newer], { maxBatchSize: 5000 });
+    expect(again).toHaveLength(1);
+    expect(again[0]).toMatchObject({ inserted: 0, updated: 1, duplicates: 2999 });
+    expect(await dailyTotals()).toEqual(before);
+    expect(await rows('SELECT count(*) AS n, count(DISTINCT id) AS d FROM events')).toEqual([
+      { n: 3000, d: 3000 },
+    ]);
+    expect(
+      await rows(`SELECT CAST(updated_at AS VARCHAR) AS u FROM events WHERE id = $id`, { id: target.id }),
+    ).toEqual([{ u: '2030-01-01 00:00:00' }]);
+  });
+});
+
 describe('runPipeline across DST and precisions', () => {
   it('daily windows of DST days last 23 and 25 hours; day-precision events skip hourly windows', async () => {
     const [t] = await chicagoEvents();

@@ -17,20 +17,37 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { buildApp, type EventFeed, type FeedBatch } from '../../src/api/app.js';
+import { buildApp, type EventFeed, type FeedBatch, type Forecaster } from '../../src/api/app.js';
 import { webPlugin } from '../../src/api/plugins/web.js';
-import { createInProcessBus } from '../../src/bus/in-process/in-process-bus.js';
 import type { Bus } from '../../src/bus/bus.js';
+import { createInProcessBus } from '../../src/bus/in-process/in-process-bus.js';
 import { loadConfig } from '../../src/core/config.js';
-import { silentLogger, type Logger } from '../../src/core/logger.js';
-import { type AnomalyRow, anomalyId, type ClosedWindow, runPipeline, type Scorer } from '../../src/pipeline/index.js';
-import { type SourceEntry, runIngest } from '../../src/sources/ingest-runner.js';
+import { type Logger, silentLogger } from '../../src/core/logger.js';
+import { fitSeriesModel, forecast } from '../../src/model/count/series-model.js';
+import {
+  type AnomalyRow,
+  anomalyId,
+  type ClosedWindow,
+  runPipeline,
+  type Scorer,
+} from '../../src/pipeline/index.js';
+import { runIngest, type SourceEntry } from '../../src/sources/ingest-runner.js';
 import { knownSourceIds, loadRegistry } from '../../src/sources/registry.js';
 import { SourceStatusBoard } from '../../src/sources/status-board.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 export const ADMIN_TOKEN = 'web-test-admin-token';
-const API_PREFIXES = ['/v1/', '/admin/', '/predict', '/health', '/ready', '/metrics', '/docs', '/openapi.json', '/chat'];
+const API_PREFIXES = [
+  '/v1/',
+  '/admin/',
+  '/predict',
+  '/health',
+  '/ready',
+  '/metrics',
+  '/docs',
+  '/openapi.json',
+  '/chat',
+];
 
 /** P(X ≥ k) for X ~ Poisson(mu). */
 export function poissonUpper(k: number, mu: number): number {
@@ -62,7 +79,14 @@ export function poissonScorer(): Scorer {
           const mean = Math.max(0.2, past.reduce((a, b) => a + b, 0) / past.length);
           const p = poissonUpper(w.eventCount, mean);
           if (w.eventCount >= 4 && p < 0.01) {
-            const base = { granularity: w.granularity, source: w.source, areaId: w.areaId, category: w.category, windowStart: w.windowStart, modelVersion: 'web-test-poisson-1' };
+            const base = {
+              granularity: w.granularity,
+              source: w.source,
+              areaId: w.areaId,
+              category: w.category,
+              windowStart: w.windowStart,
+              modelVersion: 'web-test-poisson-1',
+            };
             const sd = Math.sqrt(mean);
             out.push({
               ...base,
@@ -75,7 +99,11 @@ export function poissonScorer(): Scorer {
               pValue: p,
               qValue: Math.min(1, p * 10),
               severity: p < 1e-4 ? 'high' : p < 1e-3 ? 'medium' : 'low',
-              contributors: { direction: 'rise', ratio: w.eventCount / mean, top: [{ dimension: 'category', value: w.category, excess: w.eventCount - mean }] },
+              contributors: {
+                direction: 'rise',
+                ratio: w.eventCount / mean,
+                top: [{ dimension: 'category', value: w.category, excess: w.eventCount - mean }],
+              },
               detectedAt: new Date().toISOString(),
             });
           }
@@ -84,6 +112,49 @@ export function poissonScorer(): Scorer {
         history.set(key, past.slice(-28));
       }
       return out;
+    },
+  };
+}
+
+/**
+ * Forecasts with the real count model (src/model/count) fitted on the store's windows of the one
+ * requested series, at request time (the lead's wiring serves the registry's champion instead).
+ */
+export function storeForecaster(store: Store): Forecaster {
+  return {
+    version: 'series-anomaly@web-test',
+    async forecast(q) {
+      const table =
+        q.granularity === 'hour'
+          ? 'windows_hourly'
+          : q.granularity === 'day'
+            ? 'windows_daily'
+            : 'windows_monthly';
+      const where = ['source = $1'];
+      const params: string[] = [q.source];
+      if (q.area !== 'all') where.push(`area_id = $${params.push(q.area)}`);
+      if (q.category !== 'all') where.push(`category = $${params.push(q.category)}`);
+      const r = await store.reader.runAndReadAll(
+        `SELECT strftime(window_start, '%Y-%m-%dT%H:%M:%S.000Z') AS s, sum(event_count)::DOUBLE AS n FROM ${table} WHERE ${where.join(' AND ')} GROUP BY 1 ORDER BY 1`,
+        params,
+      );
+      const zone = await store.reader.runAndReadAll(
+        'SELECT any_value(time_zone) AS z FROM events WHERE source = $1',
+        [q.source],
+      );
+      const points = r.getRowObjects().map((row) => ({ start: String(row.s), count: Number(row.n) }));
+      if (points.length < 7) return undefined;
+      const model = fitSeriesModel(points, {
+        granularity: q.granularity,
+        key: { source: q.source, areaId: q.area, category: q.category },
+        timeZone: String(zone.getRowObjects()[0]?.z ?? 'UTC'),
+      });
+      return forecast(model, q.horizon).map((p) => ({
+        windowStart: p.start,
+        expected: p.expected,
+        lower: p.lower,
+        upper: p.upper,
+      }));
     },
   };
 }
@@ -145,7 +216,13 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
   const all = await loadRegistry({ config });
   const entries: SourceEntry[] = all
     .filter((e) => wanted.has(e.id))
-    .map((e) => ({ ...e, samples: [...e.samples, ...(opts.extraFiles?.[e.id] ?? []).map((f) => ({ ...e.samples[0]!, path: resolve(f) }))] }));
+    .map((e) => ({
+      ...e,
+      samples: [
+        ...e.samples,
+        ...(opts.extraFiles?.[e.id] ?? []).map((f) => ({ ...e.samples[0]!, path: resolve(f) })),
+      ],
+    }));
   const controller = new AbortController();
   const feed = new Feed();
   const pipeline = runPipeline({
@@ -161,13 +238,24 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
   });
   const replayDir = resolve(opts.replayDir ?? 'samples');
   const ingestOne = (list: SourceEntry[]) =>
-    runIngest({ entries: list, bus, mode: 'replay', speed: Number.POSITIVE_INFINITY, backfillFraction: 1, cursors: {}, board, log, signal: controller.signal });
+    runIngest({
+      entries: list,
+      bus,
+      mode: 'replay',
+      speed: Number.POSITIVE_INFINITY,
+      backfillFraction: 1,
+      cursors: {},
+      board,
+      log,
+      signal: controller.signal,
+    });
   const ingest = opts.storePath ? Promise.resolve() : ingestOne(entries);
   const api = await buildApp({
     log,
     board,
     store,
     feed,
+    forecaster: storeForecaster(store),
     admin: {
       async retrain() {
         return { skipped: 'no training in web tests' };

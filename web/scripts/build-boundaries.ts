@@ -59,7 +59,9 @@ function simplify(ring: Ring): Ring {
 const r4 = (v: number) => Math.round(v * 1e4) / 1e4;
 
 function rings(f: Feature): number[][][] {
-  const polys = (f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates) as Ring[][];
+  const polys = (
+    f.geometry.type === 'Polygon' ? [f.geometry.coordinates] : f.geometry.coordinates
+  ) as Ring[][];
   const out: number[][][] = [];
   for (const poly of polys) {
     for (const ring of poly) {
@@ -86,7 +88,10 @@ interface Spec {
   name: (p: Record<string, unknown>) => string;
 }
 
-const LA_ALIASES: Record<string, string> = { 'WEST LOS ANGELES': 'WEST LA', 'NORTH HOLLYWOOD': 'N HOLLYWOOD' };
+const LA_ALIASES: Record<string, string> = {
+  'WEST LOS ANGELES': 'WEST LA',
+  'NORTH HOLLYWOOD': 'N HOLLYWOOD',
+};
 
 const specs: Spec[] = [
   {
@@ -130,7 +135,8 @@ const specs: Spec[] = [
     file: 'uk/city_of_london_lsoa11.geojson',
     sources: ['uk-police'],
     joinField: 'LSOA code (areaId)',
-    licence: 'OGL v3: Contains National Statistics data © Crown copyright and database right 2012. Contains Ordnance Survey data © Crown copyright and database right 2012.',
+    licence:
+      'OGL v3: Contains National Statistics data © Crown copyright and database right 2012. Contains Ordnance Survey data © Crown copyright and database right 2012.',
     id: (p) => String(p.LSOA11CD),
     name: (p) => String(p.LSOA11NM),
   },
@@ -139,8 +145,17 @@ const specs: Spec[] = [
 const index: { file: string; sources: string[]; joinField: string; licence: string }[] = [];
 for (const spec of specs) {
   const gj = JSON.parse(readFileSync(join(dir, spec.file), 'utf8')) as { features: Feature[] };
-  const features = gj.features.map((f) => ({ id: spec.id(f.properties), name: spec.name(f.properties), rings: rings(f) }));
-  const body = JSON.stringify({ sources: spec.sources, joinField: spec.joinField, licence: spec.licence, features });
+  const features = gj.features.map((f) => ({
+    id: spec.id(f.properties),
+    name: spec.name(f.properties),
+    rings: rings(f),
+  }));
+  const body = JSON.stringify({
+    sources: spec.sources,
+    joinField: spec.joinField,
+    licence: spec.licence,
+    features,
+  });
   writeFileSync(join(outDir, spec.out), body);
   index.push({ file: spec.out, sources: spec.sources, joinField: spec.joinField, licence: spec.licence });
   console.log(`${spec.out}: ${features.length} features, ${body.length} bytes`);

@@ -80,7 +80,15 @@ export interface HotspotResponse {
   points: number;
   sampled: boolean;
   cells: number;
-  items: { lat: number; lon: number; events: number; z: number; p: number; q: number; class: 'hot' | 'cold' }[];
+  items: {
+    lat: number;
+    lon: number;
+    events: number;
+    z: number;
+    p: number;
+    q: number;
+    class: 'hot' | 'cold';
+  }[];
 }
 export interface SourceItem {
   source: string;
@@ -95,7 +103,12 @@ export interface SourceItem {
   complete: boolean | null;
   ingested: number;
   rejected: number;
-  stored: { events: number; newestOccurredAt: string | null; lastIngestedAt: string | null; watermark: string | null } | null;
+  stored: {
+    events: number;
+    newestOccurredAt: string | null;
+    lastIngestedAt: string | null;
+    watermark: string | null;
+  } | null;
 }
 export interface Page<T> {
   items: T[];
@@ -131,8 +144,34 @@ export function queryString(q: Query): string {
   return s ? `?${s}` : '';
 }
 
-export async function getJson<T>(path: string, q: Query = {}, signal?: AbortSignal): Promise<T> {
-  const res = await fetch(`${path}${queryString(q)}`, { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
+/**
+ * Responses of the data routes by URL, so a filter change refetches only the queries whose
+ * parameters changed (and going back to a previous filter is instant). Cleared when new data
+ * arrives (the live stream's "refresh" button) and bounded to the newest 300 URLs.
+ */
+const cache = new Map<string, unknown>();
+export function clearCache(): void {
+  cache.clear();
+}
+
+export async function getJson<T>(
+  path: string,
+  q: Query = {},
+  signal?: AbortSignal,
+  cached = false,
+): Promise<T> {
+  const url = `${path}${queryString(q)}`;
+  if (cached && cache.has(url)) return cache.get(url) as T;
+  const body = await fetchJson<T>(url, signal);
+  if (cached) {
+    cache.set(url, body);
+    if (cache.size > 300) cache.delete(cache.keys().next().value as string);
+  }
+  return body;
+}
+
+async function fetchJson<T>(url: string, signal?: AbortSignal): Promise<T> {
+  const res = await fetch(url, { headers: { accept: 'application/json' }, ...(signal ? { signal } : {}) });
   if (!res.ok) {
     let code = 'HTTP_ERROR';
     let message = `${res.status} ${res.statusText}`;
@@ -149,11 +188,21 @@ export async function getJson<T>(path: string, q: Query = {}, signal?: AbortSign
 }
 
 /** Follows `nextPageToken` until `max` items (list routes page with keyset tokens). */
-export async function getAll<T>(path: string, q: Query, max: number, signal?: AbortSignal): Promise<{ items: T[]; truncated: boolean }> {
+export async function getAll<T>(
+  path: string,
+  q: Query,
+  max: number,
+  signal?: AbortSignal,
+): Promise<{ items: T[]; truncated: boolean }> {
   const items: T[] = [];
   let token: string | null = null;
   do {
-    const page: Page<T> = await getJson<Page<T>>(path, { ...q, ...(token ? { pageToken: token } : {}) }, signal);
+    const page: Page<T> = await getJson<Page<T>>(
+      path,
+      { ...q, ...(token ? { pageToken: token } : {}) },
+      signal,
+      true,
+    );
     items.push(...page.items);
     token = page.nextPageToken;
   } while (token !== null && items.length < max);

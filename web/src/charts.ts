@@ -7,14 +7,23 @@
 import type { Data, Layout, PlotlyHTMLElement } from 'plotly.js-cartesian-dist-min';
 import { replace } from './dom.js';
 
-export const OKABE_ITO = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#F0E442', '#000000'];
+export const OKABE_ITO = [
+  '#0072B2',
+  '#E69F00',
+  '#009E73',
+  '#CC79A7',
+  '#56B4E9',
+  '#D55E00',
+  '#F0E442',
+  '#000000',
+];
 export const SEVERITY_STYLE = {
   low: { color: '#56B4E9', symbol: 'circle' },
   medium: { color: '#E69F00', symbol: 'square' },
   high: { color: '#D55E00', symbol: 'triangle-up' },
 } as const;
 
-type PlotlyApi = (typeof import('plotly.js-cartesian-dist-min'))['default'];
+type PlotlyApi = typeof import('plotly.js-cartesian-dist-min')['default'];
 let plotly: Promise<PlotlyApi> | null = null;
 export function loadPlotly(): Promise<PlotlyApi> {
   plotly ??= import('plotly.js-cartesian-dist-min').then((m) => m.default);
@@ -38,6 +47,8 @@ export class Chart {
   readonly stateEl: HTMLElement;
   readonly alt: HTMLElement;
   #drawn = false;
+  #key: string | null = null;
+  #timer: ReturnType<typeof setTimeout> | null = null;
 
   constructor(readonly name: string) {
     const fig = document.querySelector<HTMLElement>(`[data-chart="${name}"]`);
@@ -49,6 +60,9 @@ export class Chart {
   }
 
   setState(state: ChartState, message = ''): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.#timer = null;
+    if (state !== 'ready') this.#key = null;
     this.fig.dataset.state = state;
     this.fig.setAttribute('aria-busy', state === 'loading' ? 'true' : 'false');
     replace(this.stateEl, message);
@@ -64,11 +78,35 @@ export class Chart {
     this.setState('loading', 'Loading…');
   }
 
-  async draw(data: Data[], layout: Layout, alt: string, onClick?: (customdata: unknown) => void): Promise<void> {
+  /** A refresh started: say "Loading…" only if it takes long enough to notice (no flicker on cached data). */
+  begin(): void {
+    if (this.#timer !== null) clearTimeout(this.#timer);
+    this.fig.setAttribute('aria-busy', 'true');
+    this.#timer = setTimeout(() => this.loading(), this.#drawn ? 150 : 0);
+  }
+
+  /** The inputs of the drawn chart; `draw` with the same key does nothing (plotly work skipped). */
+  isCurrent(key: string): boolean {
+    if (this.#key !== key || !this.#drawn) return false;
+    this.setState('ready');
+    return true;
+  }
+
+  async draw(
+    data: Data[],
+    layout: Layout,
+    alt: string,
+    onClick?: (customdata: unknown) => void,
+    key?: string,
+  ): Promise<void> {
+    if (key !== undefined && this.isCurrent(key)) return;
     const P = await loadPlotly();
+    const t0 = performance.now();
     const el: PlotlyHTMLElement = await P.react(this.plot, data, { ...BASE_LAYOUT, ...layout }, PLOT_CONFIG);
     if (onClick && !this.#drawn) el.on('plotly_click', (e) => onClick(e.points[0]?.customdata));
+    performance.measure(`cp:draw:${this.name}`, { start: t0, end: performance.now() });
     this.#drawn = true;
+    this.#key = key ?? null;
     replace(this.alt, alt);
     this.plot.setAttribute('aria-label', alt);
     this.setState('ready');

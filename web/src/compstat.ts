@@ -3,7 +3,7 @@
  * year earlier, with the API's significance (exact conditional test, Benjamini–Hochberg q ≤ 0.05).
  * Sortable by any column (buttons in the headers, so keyboard users can sort), exportable as CSV.
  */
-import type { CompstatResponse, CompstatRow, Comparison } from './api.js';
+import type { Comparison, CompstatResponse, CompstatRow } from './api.js';
 import { fmtInt, h, replace } from './dom.js';
 
 export type SortKey = 'areaId' | 'category' | 'current' | 'previous' | 'prevPct' | 'lastYear' | 'lyPct';
@@ -37,13 +37,24 @@ function value(r: CompstatRow, k: SortKey): number | string {
   }
 }
 
-export function sortRows(rows: readonly CompstatRow[], key: SortKey, dir: 'ascending' | 'descending'): CompstatRow[] {
+export function sortRows(
+  rows: readonly CompstatRow[],
+  key: SortKey,
+  dir: 'ascending' | 'descending',
+): CompstatRow[] {
   const sign = dir === 'ascending' ? 1 : -1;
   return [...rows].sort((a, b) => {
     const va = value(a, key);
     const vb = value(b, key);
-    const c = typeof va === 'number' && typeof vb === 'number' ? va - vb : String(va).localeCompare(String(vb), 'en', { numeric: true });
-    return c * sign || a.areaId.localeCompare(b.areaId, 'en', { numeric: true }) || a.category.localeCompare(b.category);
+    const c =
+      typeof va === 'number' && typeof vb === 'number'
+        ? va - vb
+        : String(va).localeCompare(String(vb), 'en', { numeric: true });
+    return (
+      c * sign ||
+      a.areaId.localeCompare(b.areaId, 'en', { numeric: true }) ||
+      a.category.localeCompare(b.category)
+    );
   });
 }
 
@@ -53,7 +64,8 @@ export function sigMark(c: Comparison): string {
   return c.z > 0 ? '▲ significant rise' : '▼ significant fall';
 }
 
-const pct = (c: Comparison): string => (c.pctChange === null ? 'new' : `${c.pctChange > 0 ? '+' : ''}${Math.round(c.pctChange)}%`);
+const pct = (c: Comparison): string =>
+  c.pctChange === null ? 'new' : `${c.pctChange > 0 ? '+' : ''}${Math.round(c.pctChange)}%`;
 
 /** RFC 4180 CSV; cells that a spreadsheet would run as a formula are prefixed with a quote. */
 export function toCsv(res: CompstatResponse, rows: readonly CompstatRow[]): string {
@@ -122,7 +134,10 @@ export function compstatView(container: HTMLElement): CompstatView {
     const res = data;
     if (res.items.length === 0) {
       container.dataset.state = 'empty';
-      replace(container, h('p', { class: 'state' }, `No events for ${res.source} in ${res.current.from} – ${res.current.to}.`));
+      replace(
+        container,
+        h('p', { class: 'state' }, `No events for ${res.source} in ${res.current.from} – ${res.current.to}.`),
+      );
       return;
     }
     const rows = sortRows(res.items, sort.key, sort.dir);
@@ -131,13 +146,32 @@ export function compstatView(container: HTMLElement): CompstatView {
       {},
       ...COLUMNS.map((c) => {
         const active = sort.key === c.key;
-        const btn = h('button', { type: 'button', class: 'sort', 'data-sort': c.key }, c.label, active ? (sort.dir === 'ascending' ? ' ↑' : ' ↓') : '');
+        const btn = h(
+          'button',
+          { type: 'button', class: 'sort', 'data-sort': c.key },
+          c.label,
+          active ? (sort.dir === 'ascending' ? ' ↑' : ' ↓') : '',
+        );
         btn.addEventListener('click', () => {
-          sort = { key: c.key, dir: active && sort.dir === 'descending' ? 'ascending' : active ? 'descending' : c.numeric ? 'descending' : 'ascending' };
+          sort = {
+            key: c.key,
+            dir:
+              active && sort.dir === 'descending'
+                ? 'ascending'
+                : active
+                  ? 'descending'
+                  : c.numeric
+                    ? 'descending'
+                    : 'ascending',
+          };
           draw();
           container.querySelector<HTMLButtonElement>(`button[data-sort="${c.key}"]`)?.focus();
         });
-        return h('th', { scope: 'col', 'aria-sort': active ? sort.dir : 'none', class: c.numeric ? 'num' : undefined }, btn);
+        return h(
+          'th',
+          { scope: 'col', 'aria-sort': active ? sort.dir : 'none', class: c.numeric ? 'num' : undefined },
+          btn,
+        );
       }),
     );
     const body = h('tbody', {});
@@ -150,15 +184,37 @@ export function compstatView(container: HTMLElement): CompstatView {
           h('td', {}, r.category),
           h('td', { class: 'num' }, fmtInt(r.current)),
           h('td', { class: 'num' }, fmtInt(r.previous.baseline)),
-          h('td', { class: `num ${r.previous.significant ? (r.previous.z > 0 ? 'up' : 'down') : ''}`, title: `q = ${r.previous.q.toPrecision(2)}` }, pct(r.previous), ' ', h('span', { class: 'sig' }, sigMark(r.previous))),
+          h(
+            'td',
+            {
+              class: `num ${r.previous.significant ? (r.previous.z > 0 ? 'up' : 'down') : ''}`,
+              title: `q = ${r.previous.q.toPrecision(2)}`,
+            },
+            pct(r.previous),
+            ' ',
+            h('span', { class: 'sig' }, sigMark(r.previous)),
+          ),
           h('td', { class: 'num' }, fmtInt(r.lastYear.baseline)),
-          h('td', { class: `num ${r.lastYear.significant ? (r.lastYear.z > 0 ? 'up' : 'down') : ''}`, title: `q = ${r.lastYear.q.toPrecision(2)}` }, pct(r.lastYear), ' ', h('span', { class: 'sig' }, sigMark(r.lastYear))),
+          h(
+            'td',
+            {
+              class: `num ${r.lastYear.significant ? (r.lastYear.z > 0 ? 'up' : 'down') : ''}`,
+              title: `q = ${r.lastYear.q.toPrecision(2)}`,
+            },
+            pct(r.lastYear),
+            ' ',
+            h('span', { class: 'sig' }, sigMark(r.lastYear)),
+          ),
         ),
       );
     }
     if (downloadUrl) URL.revokeObjectURL(downloadUrl);
     downloadUrl = URL.createObjectURL(new Blob([toCsv(res, rows)], { type: 'text/csv' }));
-    const link = h('a', { class: 'button', download: `compstat-${res.source}-${res.current.from}.csv`, id: 'compstat-csv' }, 'Export CSV');
+    const link = h(
+      'a',
+      { class: 'button', download: `compstat-${res.source}-${res.current.from}.csv`, id: 'compstat-csv' },
+      'Export CSV',
+    );
     link.href = downloadUrl; // a blob: URL we made ourselves, set directly (h() only lets http(s) and paths through)
     container.dataset.state = 'ready';
     replace(
@@ -170,7 +226,11 @@ export function compstatView(container: HTMLElement): CompstatView {
         ' ',
         link,
       ),
-      h('div', { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'CompStat table' }, h('table', { id: 'compstat-table' }, h('thead', {}, thead), body)),
+      h(
+        'div',
+        { class: 'table-wrap', tabindex: 0, role: 'region', 'aria-label': 'CompStat table' },
+        h('table', { id: 'compstat-table' }, h('thead', {}, thead), body),
+      ),
     );
   };
 

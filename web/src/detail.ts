@@ -21,7 +21,11 @@ export function contributorLines(c: unknown): string[] {
   if (c === null || typeof c !== 'object') return [];
   const obj = c as Record<string, unknown>;
   const lines: string[] = [];
-  const top = Array.isArray(obj.top) ? (obj.top as ContributorTop[]) : Array.isArray(c) ? (c as ContributorTop[]) : [];
+  const top = Array.isArray(obj.top)
+    ? (obj.top as ContributorTop[])
+    : Array.isArray(c)
+      ? (c as ContributorTop[])
+      : [];
   for (const t of top.slice(0, 10)) {
     if (t && typeof t === 'object') {
       const what = [t.dimension, t.value].filter((x) => x !== undefined).join(' ');
@@ -35,7 +39,8 @@ export function contributorLines(c: unknown): string[] {
   }
   for (const [k, v] of Object.entries(obj)) {
     if (k === 'top') continue;
-    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') lines.push(`${k}: ${typeof v === 'number' ? fmtNum(v, 3) : String(v)}`);
+    if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean')
+      lines.push(`${k}: ${typeof v === 'number' ? fmtNum(v, 3) : String(v)}`);
   }
   return lines;
 }
@@ -55,7 +60,11 @@ export function openAnomaly(a: AnomalyItem): void {
   const opener = document.activeElement instanceof HTMLElement ? document.activeElement : null;
   const body = byId('anomaly-detail-body');
   const contributors = contributorLines(a.contributors);
-  const chartEl = h('div', { class: 'plot small', role: 'img', 'aria-label': `Observed ${a.observed} against expected ${fmtNum(a.expected)} (interval ${fmtNum(a.lower)} to ${fmtNum(a.upper)})` });
+  const chartEl = h('div', {
+    class: 'plot small',
+    role: 'img',
+    'aria-label': `Observed ${a.observed} against expected ${fmtNum(a.expected)} (interval ${fmtNum(a.lower)} to ${fmtNum(a.upper)})`,
+  });
   replace(
     body,
     h('h2', { id: 'anomaly-detail-title' }, anomalyTitle(a)),
@@ -67,7 +76,11 @@ export function openAnomaly(a: AnomalyItem): void {
       h('dt', {}, 'Observed'),
       h('dd', { 'data-field': 'observed' }, fmtNum(a.observed, 0)),
       h('dt', {}, 'Expected'),
-      h('dd', { 'data-field': 'expected' }, `${fmtNum(a.expected)} (interval ${fmtNum(a.lower)} – ${fmtNum(a.upper)})`),
+      h(
+        'dd',
+        { 'data-field': 'expected' },
+        `${fmtNum(a.expected)} (interval ${fmtNum(a.lower)} – ${fmtNum(a.upper)})`,
+      ),
       h('dt', {}, 'Probability (p)'),
       h('dd', { 'data-field': 'p' }, fmtP(a.pValue)),
       h('dt', {}, 'After multiple testing (q)'),
@@ -78,7 +91,9 @@ export function openAnomaly(a: AnomalyItem): void {
       h('dd', {}, a.modelVersion),
     ),
     h('h3', {}, 'Contributing categories and areas'),
-    contributors.length ? h('ul', { class: 'contributors' }, ...contributors.map((c) => h('li', {}, c))) : h('p', {}, 'The model reported no contributors for this anomaly.'),
+    contributors.length
+      ? h('ul', { class: 'contributors' }, ...contributors.map((c) => h('li', {}, c)))
+      : h('p', {}, 'The model reported no contributors for this anomaly.'),
     chartEl,
   );
   dialog.addEventListener('close', () => opener?.focus(), { once: true });
@@ -94,7 +109,13 @@ export function openAnomaly(a: AnomalyItem): void {
           x: ['Observed', 'Expected'],
           y: [a.observed, a.expected],
           marker: { color: [sev.color, '#999999'] },
-          error_y: { type: 'data', symmetric: false, array: [0, Math.max(0, a.upper - a.expected)], arrayminus: [0, Math.max(0, a.expected - a.lower)], visible: true },
+          error_y: {
+            type: 'data',
+            symmetric: false,
+            array: [0, Math.max(0, a.upper - a.expected)],
+            arrayminus: [0, Math.max(0, a.expected - a.lower)],
+            visible: true,
+          },
           hoverinfo: 'y',
         },
       ],

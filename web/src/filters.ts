@@ -26,7 +26,8 @@ const ID = /^[A-Za-z0-9 _.:'&/()-]{1,80}$/;
 
 function list(p: URLSearchParams, name: string): string[] {
   const out: string[] = [];
-  for (const v of p.getAll(name)) for (const s of v.split(',')) if (s.trim() && ID.test(s.trim())) out.push(s.trim());
+  for (const v of p.getAll(name))
+    for (const s of v.split(',')) if (s.trim() && ID.test(s.trim())) out.push(s.trim());
   return [...new Set(out)];
 }
 
@@ -85,4 +86,5 @@ export function effectiveRange(f: Filters, latest: string | null): { from: strin
 }
 
 /** Whether a local hour of day passes the time-of-day filter. */
-export const hourPasses = (f: Pick<Filters, 'hourFrom' | 'hourTo'>, h: number): boolean => h >= f.hourFrom && h < f.hourTo;
+export const hourPasses = (f: Pick<Filters, 'hourFrom' | 'hourTo'>, h: number): boolean =>
+  h >= f.hourFrom && h < f.hourTo;

@@ -19,7 +19,12 @@ export interface KpiChange {
 const HOUR = 3_600_000;
 
 /** Sums hourly windows into blocks of `hours` ending at `anchorMs` (exclusive), newest first. */
-export function blockSums(items: readonly WindowItem[], anchorMs: number, hours: number, nBlocks: number): number[] {
+export function blockSums(
+  items: readonly WindowItem[],
+  anchorMs: number,
+  hours: number,
+  nBlocks: number,
+): number[] {
   const sums = new Array<number>(nBlocks).fill(0);
   for (const w of items) {
     const t = Date.parse(w.windowStart);
@@ -40,7 +45,13 @@ export function change(observed: number, history: readonly number[]): KpiChange 
 }
 
 /** KPI of the last `hours` against the `nHistory` blocks before it (only blocks after the data starts count). */
-export function kpi(items: readonly WindowItem[], anchorMs: number, hours: number, nHistory: number, firstMs: number): KpiChange {
+export function kpi(
+  items: readonly WindowItem[],
+  anchorMs: number,
+  hours: number,
+  nHistory: number,
+  firstMs: number,
+): KpiChange {
   const sums = blockSums(items, anchorMs, hours, nHistory + 1);
   const history: number[] = [];
   for (let i = 1; i <= nHistory; i++) {

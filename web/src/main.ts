@@ -9,6 +9,7 @@ import {
   ApiRequestError,
   type ClientConfig,
   type CompstatResponse,
+  clearCache,
   type ForecastResponse,
   getAll,
   getJson,
@@ -24,8 +25,16 @@ import { Chart, DAYS, plotText, SEVERITY_STYLE } from './charts.js';
 import { compstatView } from './compstat.js';
 import { anomalyTitle, explain, openAnomaly } from './detail.js';
 import { byId, fmtInt, fmtNum, fmtTime, h, replace } from './dom.js';
-import { DAY_MS, effectiveRange, type Filters, filtersToSearch, hourPasses, parseFilters, SEVERITIES } from './filters.js';
-import { kpi, type KpiChange } from './kpi.js';
+import {
+  DAY_MS,
+  effectiveRange,
+  type Filters,
+  filtersToSearch,
+  hourPasses,
+  parseFilters,
+  SEVERITIES,
+} from './filters.js';
+import { type KpiChange, kpi } from './kpi.js';
 import { drawMap } from './map.js';
 
 const HOUR_MS = 3_600_000;
@@ -34,6 +43,9 @@ let config: ClientConfig = { chatUrl: '/chat', tileUrl: null };
 let sources: SourceItem[] = [];
 let round: AbortController | null = null;
 const anomaliesById = new Map<string, AnomalyItem>();
+/** Bumped when new data arrives, so chart keys (and the response cache) change. */
+let dataGen = 0;
+const chartKey = (...parts: unknown[]): string => JSON.stringify([dataGen, ...parts]);
 
 const charts = {
   series: new Chart('series'),
@@ -61,10 +73,17 @@ function baseQuery(f: Filters): Query {
 
 // ---------- filters form ----------
 
-function fillSelect(sel: HTMLSelectElement, options: { value: string; label: string }[], selected: string[]): void {
+function fillSelect(
+  sel: HTMLSelectElement,
+  options: { value: string; label: string }[],
+  selected: string[],
+): void {
   const known = new Set(options.map((o) => o.value));
   const all = [...options, ...selected.filter((s) => !known.has(s)).map((s) => ({ value: s, label: s }))];
-  replace(sel, ...all.map((o) => h('option', { value: o.value, selected: selected.includes(o.value) }, o.label)));
+  replace(
+    sel,
+    ...all.map((o) => h('option', { value: o.value, selected: selected.includes(o.value) }, o.label)),
+  );
 }
 
 function readForm(): Filters {
@@ -95,7 +114,8 @@ function writeForm(f: Filters, range: { from: string; to: string }): void {
   byId('f-severity-out').textContent = f.minSeverity;
   byId<HTMLInputElement>('f-hour-from').value = String(f.hourFrom);
   byId<HTMLInputElement>('f-hour-to').value = String(f.hourTo);
-  byId('f-hours-out').textContent = `${String(f.hourFrom).padStart(2, '0')}:00–${String(f.hourTo).padStart(2, '0')}:00`;
+  byId('f-hours-out').textContent =
+    `${String(f.hourFrom).padStart(2, '0')}:00–${String(f.hourTo).padStart(2, '0')}:00`;
 }
 
 function onFormChange(ev: Event): void {
@@ -117,7 +137,8 @@ function setupForm(): void {
     byId<HTMLInputElement>(id).addEventListener('input', () => {
       const f = readForm();
       byId('f-severity-out').textContent = f.minSeverity;
-      byId('f-hours-out').textContent = `${String(f.hourFrom).padStart(2, '0')}:00–${String(f.hourTo).padStart(2, '0')}:00`;
+      byId('f-hours-out').textContent =
+        `${String(f.hourFrom).padStart(2, '0')}:00–${String(f.hourTo).padStart(2, '0')}:00`;
     });
   }
   byId('f-reset').addEventListener('click', () => {
@@ -139,10 +160,21 @@ function setupForm(): void {
 // ---------- header: sources and KPIs ----------
 
 function freshness(s: SourceItem): { mode: string; fresh: string } {
-  const mode = s.mode === 'replay' ? `replay${s.complete ? ' (complete)' : ''}` : s.mode === 'live' ? 'live' : 'not running';
+  const mode =
+    s.mode === 'replay'
+      ? `replay${s.complete ? ' (complete)' : ''}`
+      : s.mode === 'live'
+        ? 'live'
+        : 'not running';
   let fresh = '';
   if (s.stale) fresh = 'stale';
-  else if (s.mode === 'live' && s.lagSeconds !== null && s.expectedLagSeconds !== null && s.lagSeconds > s.expectedLagSeconds) fresh = 'lagging';
+  else if (
+    s.mode === 'live' &&
+    s.lagSeconds !== null &&
+    s.expectedLagSeconds !== null &&
+    s.lagSeconds > s.expectedLagSeconds
+  )
+    fresh = 'lagging';
   else if (s.mode === 'live') fresh = 'fresh';
   return { mode, fresh };
 }
@@ -174,7 +206,12 @@ function renderSources(): void {
 function kpiCard(id: string, label: string, k: KpiChange | null, note: string): void {
   const el = byId(id);
   if (!k) {
-    replace(el, h('span', { class: 'kpi-label' }, label), h('span', { class: 'kpi-value' }, '–'), h('span', { class: 'kpi-note' }, note));
+    replace(
+      el,
+      h('span', { class: 'kpi-label' }, label),
+      h('span', { class: 'kpi-value' }, '–'),
+      h('span', { class: 'kpi-note' }, note),
+    );
     return;
   }
   const verdict =
@@ -184,10 +221,22 @@ function kpiCard(id: string, label: string, k: KpiChange | null, note: string): 
         ? `within the usual range (usual ${fmtNum(k.usual)}, z = ${k.z.toFixed(1)})`
         : `${k.verdict === 'above' ? '▲ above' : '▼ below'} usual (${fmtNum(k.usual)}), z = ${k.z.toFixed(1)}`;
   el.dataset.verdict = k.verdict;
-  replace(el, h('span', { class: 'kpi-label' }, label), h('span', { class: 'kpi-value' }, fmtInt(k.observed)), h('span', { class: 'kpi-note' }, verdict), h('span', { class: 'kpi-note' }, note));
+  replace(
+    el,
+    h('span', { class: 'kpi-label' }, label),
+    h('span', { class: 'kpi-value' }, fmtInt(k.observed)),
+    h('span', { class: 'kpi-note' }, verdict),
+    h('span', { class: 'kpi-note' }, note),
+  );
 }
 
-async function loadKpis(anchorIso: string | null, firstIso: string | null, signal: AbortSignal): Promise<void> {
+async function loadKpis(
+  anchorIso: string | null,
+  firstIso: string | null,
+  signal: AbortSignal,
+): Promise<void> {
+  const key = chartKey(baseQuery(filters), anchorIso);
+  if (byId('kpi-7d').dataset.key === key) return;
   if (!anchorIso) {
     kpiCard('kpi-24h', 'Events, last 24 h', null, 'no data for this filter');
     kpiCard('kpi-7d', 'Events, last 7 days', null, 'no data for this filter');
@@ -196,11 +245,17 @@ async function loadKpis(anchorIso: string | null, firstIso: string | null, signa
   const anchor = Math.floor(Date.parse(anchorIso) / HOUR_MS) * HOUR_MS + HOUR_MS;
   const from = new Date(anchor - 35 * DAY_MS).toISOString();
   const to = new Date(anchor).toISOString();
-  const { items } = await getAll<WindowItem>('/v1/windows', { ...baseQuery(filters), from, to, granularity: 'hour', limit: 10000 }, 10000, signal);
+  const { items } = await getAll<WindowItem>(
+    '/v1/windows',
+    { ...baseQuery(filters), from, to, granularity: 'hour', limit: 10000 },
+    10000,
+    signal,
+  );
   const first = firstIso ? Date.parse(firstIso) : anchor - 35 * DAY_MS;
   const note = `to ${fmtTime(new Date(anchor).toISOString())} (latest data)`;
   kpiCard('kpi-24h', 'Events, last 24 h', kpi(items, anchor, 24, 28, first), note);
   kpiCard('kpi-7d', 'Events, last 7 days', kpi(items, anchor, 168, 4, first), note);
+  byId('kpi-7d').dataset.key = key;
 }
 
 // ---------- charts ----------
@@ -211,35 +266,91 @@ function singleSeries(f: Filters): { source: string; area: string; category: str
     : null;
 }
 
-async function loadSeries(range: { from: string; to: string }, anomalies: Promise<AnomalyItem[]>, signal: AbortSignal): Promise<void> {
+async function loadSeries(
+  range: { from: string; to: string },
+  anomalies: Promise<AnomalyItem[]>,
+  signal: AbortSignal,
+): Promise<void> {
   const gran = filters.granularity;
   const series = singleSeries(filters);
+  const key = chartKey(baseQuery(filters), range, gran, filters.minSeverity);
+  if (charts.series.isCurrent(key)) return;
   const [win, fc, anoms] = await Promise.all([
-    getAll<WindowItem>('/v1/windows', { ...baseQuery(filters), ...range, granularity: gran, limit: 10000 }, 20000, signal),
+    getAll<WindowItem>(
+      '/v1/windows',
+      { ...baseQuery(filters), ...range, granularity: gran, limit: 10000 },
+      20000,
+      signal,
+    ),
     series
-      ? getJson<ForecastResponse>('/v1/forecast', { ...series, granularity: gran, horizon: gran === 'hour' ? 48 : 14 }, signal).catch((e: unknown) => (isAbort(e) ? Promise.reject(e) : errorText(e)))
-      : Promise.resolve('choose exactly one source, one area and one category to see the model’s forecast band'),
+      ? getJson<ForecastResponse>(
+          '/v1/forecast',
+          { ...series, granularity: gran, horizon: gran === 'hour' ? 48 : 14 },
+          signal,
+          true,
+        ).catch((e: unknown) => (isAbort(e) ? Promise.reject(e) : errorText(e)))
+      : Promise.resolve(
+          'choose exactly one source, one area and one category to see the model’s forecast band',
+        ),
     anomalies.catch(() => [] as AnomalyItem[]),
   ]);
   const forecastNote = byId('forecast-note');
   if (win.items.length === 0) {
-    charts.series.setState('empty', `No ${gran === 'hour' ? 'hourly' : 'daily'} counts for this filter between ${range.from} and ${range.to}.`);
+    charts.series.setState(
+      'empty',
+      `No ${gran === 'hour' ? 'hourly' : 'daily'} counts for this filter between ${range.from} and ${range.to}.`,
+    );
     replace(forecastNote, '');
     return;
   }
   const x = win.items.map((w) => w.windowStart);
   const y = win.items.map((w) => w.events);
   const data: Record<string, unknown>[] = [
-    { type: 'scatter', mode: 'lines', name: `Events per ${gran}`, x, y, line: { color: '#0072B2', width: 1.5 } },
+    {
+      type: 'scatter',
+      mode: 'lines',
+      name: `Events per ${gran}`,
+      x,
+      y,
+      line: { color: '#0072B2', width: 1.5 },
+    },
   ];
   if (typeof fc === 'string') replace(forecastNote, `Forecast: ${fc}.`);
   else {
-    replace(forecastNote, `Forecast: model ${fc.modelVersion}, ${fc.items.length} ${gran}s ahead with its interval.`);
+    replace(
+      forecastNote,
+      `Forecast: model ${fc.modelVersion}, ${fc.items.length} ${gran}s ahead with its interval.`,
+    );
     const fx = fc.items.map((p) => p.windowStart);
     data.push(
-      { type: 'scatter', mode: 'lines', x: fx, y: fc.items.map((p) => p.upper), line: { width: 0 }, hoverinfo: 'skip', showlegend: false, name: 'upper' },
-      { type: 'scatter', mode: 'lines', x: fx, y: fc.items.map((p) => p.lower), fill: 'tonexty', fillcolor: 'rgba(230,159,0,0.25)', line: { width: 0 }, name: 'Forecast interval' },
-      { type: 'scatter', mode: 'lines', x: fx, y: fc.items.map((p) => p.expected), line: { color: '#E69F00', dash: 'dash' }, name: 'Forecast (expected)' },
+      {
+        type: 'scatter',
+        mode: 'lines',
+        x: fx,
+        y: fc.items.map((p) => p.upper),
+        line: { width: 0 },
+        hoverinfo: 'skip',
+        showlegend: false,
+        name: 'upper',
+      },
+      {
+        type: 'scatter',
+        mode: 'lines',
+        x: fx,
+        y: fc.items.map((p) => p.lower),
+        fill: 'tonexty',
+        fillcolor: 'rgba(230,159,0,0.25)',
+        line: { width: 0 },
+        name: 'Forecast interval',
+      },
+      {
+        type: 'scatter',
+        mode: 'lines',
+        x: fx,
+        y: fc.items.map((p) => p.expected),
+        line: { color: '#E69F00', dash: 'dash' },
+        name: 'Forecast (expected)',
+      },
     );
   }
   const own = anoms.filter((a) => a.granularity === gran);
@@ -250,7 +361,13 @@ async function loadSeries(range: { from: string; to: string }, anomalies: Promis
       name: 'Expected and interval at anomalies',
       x: own.map((a) => a.windowStart),
       y: own.map((a) => a.expected),
-      error_y: { type: 'data', symmetric: false, array: own.map((a) => Math.max(0, a.upper - a.expected)), arrayminus: own.map((a) => Math.max(0, a.expected - a.lower)), color: '#777777' },
+      error_y: {
+        type: 'data',
+        symmetric: false,
+        array: own.map((a) => Math.max(0, a.upper - a.expected)),
+        arrayminus: own.map((a) => Math.max(0, a.expected - a.lower)),
+        color: '#777777',
+      },
       marker: { symbol: 'line-ew-open', size: 10, color: '#777777' },
       hoverinfo: 'skip',
     });
@@ -264,9 +381,16 @@ async function loadSeries(range: { from: string; to: string }, anomalies: Promis
         x: rows.map((a) => a.windowStart),
         y: rows.map((a) => a.observed),
         customdata: rows.map((a) => a.id),
-        text: rows.map((a) => `${plotText(anomalyTitle(a))}<br>${a.observed} observed, ${fmtNum(a.expected)} expected`),
+        text: rows.map(
+          (a) => `${plotText(anomalyTitle(a))}<br>${a.observed} observed, ${fmtNum(a.expected)} expected`,
+        ),
         hoverinfo: 'text',
-        marker: { size: 11, color: SEVERITY_STYLE[sev].color, symbol: SEVERITY_STYLE[sev].symbol, line: { color: '#000', width: 1 } },
+        marker: {
+          size: 11,
+          color: SEVERITY_STYLE[sev].color,
+          symbol: SEVERITY_STYLE[sev].symbol,
+          line: { color: '#000', width: 1 },
+        },
       });
     }
   }
@@ -274,18 +398,28 @@ async function loadSeries(range: { from: string; to: string }, anomalies: Promis
   let peak = 0;
   for (let i = 1; i < y.length; i++) if ((y[i] ?? 0) > (y[peak] ?? 0)) peak = i;
   const alt = `${gran === 'hour' ? 'Hourly' : 'Daily'} events from ${range.from} to ${range.to}: ${fmtInt(total)} in total over ${y.length} ${gran}s, peak ${fmtInt(y[peak] ?? 0)} at ${fmtTime(x[peak] ?? '')}; ${own.length} anomalies marked${typeof fc === 'string' ? '' : '; forecast band shown'}.`;
-  await charts.series.draw(data, { height: 340, xaxis: { type: 'date' }, yaxis: { title: { text: 'events' }, rangemode: 'tozero' } }, alt, (id) => {
-    const a = typeof id === 'string' ? anomaliesById.get(id) : undefined;
-    if (a) openAnomaly(a);
-  });
+  await charts.series.draw(
+    data,
+    { height: 340, xaxis: { type: 'date' }, yaxis: { title: { text: 'events' }, rangemode: 'tozero' } },
+    alt,
+    (id) => {
+      const a = typeof id === 'string' ? anomaliesById.get(id) : undefined;
+      if (a) openAnomaly(a);
+    },
+    key,
+  );
 }
 
 function renderAnomalyList(items: AnomalyItem[], truncated: boolean): void {
   const el = byId('anomaly-list');
+  el.removeAttribute('aria-busy');
   byId('kpi-anomalies-value').textContent = `${fmtInt(items.length)}${truncated ? '+' : ''}`;
   if (items.length === 0) {
     el.dataset.state = 'empty';
-    replace(el, h('p', { class: 'state' }, `No anomalies of severity ${filters.minSeverity} or above in this view.`));
+    replace(
+      el,
+      h('p', { class: 'state' }, `No anomalies of severity ${filters.minSeverity} or above in this view.`),
+    );
     return;
   }
   el.dataset.state = 'ready';
@@ -298,15 +432,38 @@ function renderAnomalyList(items: AnomalyItem[], truncated: boolean): void {
       ...sorted.map((a) => {
         const btn = h('button', { type: 'button', class: 'explain', 'data-anomaly': a.id }, 'Explain');
         btn.addEventListener('click', () => openAnomaly(a));
-        return h('li', { class: `sev-${a.severity}` }, h('span', { class: 'sev' }, a.severity), ' ', h('span', {}, anomalyTitle(a)), ' ', h('span', { class: 'muted' }, explain(a)), ' ', btn);
+        return h(
+          'li',
+          { class: `anomaly-item sev-${a.severity}` },
+          h('span', { class: 'sev' }, a.severity),
+          ' ',
+          h('span', {}, anomalyTitle(a)),
+          ' ',
+          h('span', { class: 'muted' }, explain(a)),
+          ' ',
+          btn,
+        );
       }),
     ),
-    items.length > 100 ? h('p', { class: 'muted' }, `Newest 100 of ${items.length}${truncated ? '+' : ''} shown.`) : null,
+    items.length > 100
+      ? h('p', { class: 'muted' }, `Newest 100 of ${items.length}${truncated ? '+' : ''} shown.`)
+      : null,
   );
 }
 
-async function loadHeatmaps(range: { from: string; to: string }, focusSource: string | null, signal: AbortSignal): Promise<void> {
-  const heat = await getJson<HeatmapResponse>('/v1/heatmap', { ...baseQuery(filters), ...range }, signal);
+async function loadHeatmaps(
+  range: { from: string; to: string },
+  focusSource: string | null,
+  signal: AbortSignal,
+): Promise<void> {
+  const key = chartKey(baseQuery(filters), range, filters.hourFrom, filters.hourTo);
+  if (charts.howHeat.isCurrent(key)) return;
+  const heat = await getJson<HeatmapResponse>(
+    '/v1/heatmap',
+    { ...baseQuery(filters), ...range },
+    signal,
+    true,
+  );
   const z = Array.from({ length: 24 }, () => new Array<number>(7).fill(0));
   let total = 0;
   for (const r of heat.hourOfWeek) {
@@ -316,13 +473,28 @@ async function loadHeatmaps(range: { from: string; to: string }, focusSource: st
     row[Math.floor(r.hourOfWeek / 24)]! += r.events;
     total += r.events;
   }
-  if (total === 0) charts.howHeat.setState('empty', 'No events with an hour of occurrence in this filter (UK data is monthly).');
+  if (total === 0)
+    charts.howHeat.setState(
+      'empty',
+      'No events with an hour of occurrence in this filter (UK data is monthly).',
+    );
   else {
     let best = [0, 0];
-    for (let hr = 0; hr < 24; hr++) for (let d = 0; d < 7; d++) if ((z[hr]![d] ?? 0) > (z[best[0]!]![best[1]!] ?? 0)) best = [hr, d];
+    for (let hr = 0; hr < 24; hr++)
+      for (let d = 0; d < 7; d++) if ((z[hr]![d] ?? 0) > (z[best[0]!]![best[1]!] ?? 0)) best = [hr, d];
     const hours = Array.from({ length: 24 }, (_, i) => `${String(i).padStart(2, '0')}:00`);
     await charts.howHeat.draw(
-      [{ type: 'heatmap', x: DAYS, y: hours, z, colorscale: 'Viridis', hovertemplate: '%{x} %{y}: %{z} events<extra></extra>', colorbar: { title: { text: 'events' }, thickness: 10 } }],
+      [
+        {
+          type: 'heatmap',
+          x: DAYS,
+          y: hours,
+          z,
+          colorscale: 'Viridis',
+          hovertemplate: '%{x} %{y}: %{z} events<extra></extra>',
+          colorbar: { title: { text: 'events' }, thickness: 10 },
+        },
+      ],
       { height: 420, yaxis: { autorange: 'reversed', title: { text: 'local hour' } } },
       `Events by local hour (rows) and day of week (columns), ${fmtInt(total)} events${filters.hourFrom > 0 || filters.hourTo < 24 ? ` between ${filters.hourFrom}:00 and ${filters.hourTo}:00` : ''}; busiest: ${DAYS[best[1]!]} ${hours[best[0]!]} with ${fmtInt(z[best[0]!]![best[1]!] ?? 0)}.`,
     );
@@ -330,7 +502,7 @@ async function loadHeatmaps(range: { from: string; to: string }, focusSource: st
   void focusSource;
 }
 
-function drawAreaCategory(res: CompstatResponse | null, message: string): Promise<void> | void {
+function drawAreaCategory(res: CompstatResponse | null, message: string, key?: string): Promise<void> | void {
   if (!res || res.items.length === 0) {
     charts.areaCat.setState('empty', message);
     return;
@@ -342,7 +514,10 @@ function drawAreaCategory(res: CompstatResponse | null, message: string): Promis
     byArea.set(r.areaId, (byArea.get(r.areaId) ?? 0) + r.current);
     cats.add(r.category);
   }
-  const areas = [...byArea].sort((a, b) => b[1] - a[1]).slice(0, 25).map(([a]) => a);
+  const areas = [...byArea]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25)
+    .map(([a]) => a);
   const catList = [...cats].sort();
   const cell = new Map(res.items.map((r) => [`${r.areaId}\u0000${r.category}`, r.current]));
   const z = areas.map((a) => catList.map((c) => cell.get(`${a}\u0000${c}`) ?? 0));
@@ -353,34 +528,82 @@ function drawAreaCategory(res: CompstatResponse | null, message: string): Promis
   }
   const top = cellsOnly.reduce((m, r) => (r.current > m.current ? r : m), cellsOnly[0]!);
   return charts.areaCat.draw(
-    [{ type: 'heatmap', x: catList.map(plotText), y: areas.map(plotText), z, colorscale: 'Cividis', hovertemplate: 'area %{y}, %{x}: %{z} events<extra></extra>', colorbar: { title: { text: 'events' }, thickness: 10 } }],
-    { height: Math.max(320, 22 * areas.length + 120), yaxis: { type: 'category', autorange: 'reversed', title: { text: `${res.source} area` } }, xaxis: { type: 'category', tickangle: -30 }, margin: { l: 110, r: 16, t: 8, b: 90 } },
+    [
+      {
+        type: 'heatmap',
+        x: catList.map(plotText),
+        y: areas.map(plotText),
+        z,
+        colorscale: 'Cividis',
+        hovertemplate: 'area %{y}, %{x}: %{z} events<extra></extra>',
+        colorbar: { title: { text: 'events' }, thickness: 10 },
+      },
+    ],
+    {
+      height: Math.max(320, 22 * areas.length + 120),
+      yaxis: { type: 'category', autorange: 'reversed', title: { text: `${res.source} area` } },
+      xaxis: { type: 'category', tickangle: -30 },
+      margin: { l: 110, r: 16, t: 8, b: 90 },
+    },
     `Events by area (top ${areas.length} of ${byArea.size} in ${res.source}) and category, ${res.current.from} to ${res.current.to}; largest: area ${top.areaId}, ${top.category}, ${fmtInt(top.current)} events.`,
+    undefined,
+    key,
   );
 }
 
-async function loadCompstat(range: { from: string; to: string }, source: string | null, signal: AbortSignal): Promise<void> {
+async function loadCompstat(
+  range: { from: string; to: string },
+  source: string | null,
+  signal: AbortSignal,
+): Promise<void> {
   if (!source) {
     compstat.render(null, 'No source has data for this filter.');
     drawAreaCategory(null, 'No source has data for this filter.');
     return;
   }
-  const res = await getJson<CompstatResponse>('/v1/compstat', { source, area: filters.area, category: filters.category, ...range, limit: 5000 }, signal);
+  const res = await getJson<CompstatResponse>(
+    '/v1/compstat',
+    { source, area: filters.area, category: filters.category, ...range, limit: 5000 },
+    signal,
+    true,
+  );
   compstat.render(res);
-  await drawAreaCategory(res, `No events for ${source} between ${range.from} and ${range.to}.`);
+  await drawAreaCategory(
+    res,
+    `No events for ${source} between ${range.from} and ${range.to}.`,
+    chartKey(source, filters.area, filters.category, range),
+  );
 }
 
-async function loadMap(range: { from: string; to: string }, source: string | null, signal: AbortSignal): Promise<void> {
+async function loadMap(
+  range: { from: string; to: string },
+  source: string | null,
+  signal: AbortSignal,
+): Promise<void> {
   if (!source) {
     charts.map.setState('empty', 'No source has data for this filter.');
     return;
   }
   const q = { source, area: filters.area, category: filters.category, ...range };
+  const key = chartKey(q);
+  if (charts.map.isCurrent(key)) return;
   const [heatmap, hot] = await Promise.all([
-    getJson<HeatmapResponse>('/v1/heatmap', { ...q, cellDeg: '0.005' }, signal),
-    getJson<HotspotResponse>('/v1/hotspots', q, signal).catch((e: unknown) => (isAbort(e) ? Promise.reject(e) : errorText(e))),
+    getJson<HeatmapResponse>('/v1/heatmap', { ...q, cellDeg: '0.005' }, signal, true),
+    getJson<HotspotResponse>('/v1/hotspots', q, signal, true).catch((e: unknown) =>
+      isAbort(e) ? Promise.reject(e) : errorText(e),
+    ),
   ]);
-  await drawMap(charts.map, { source, heatmap, hotspots: typeof hot === 'string' ? null : hot, ...(typeof hot === 'string' ? { hotspotError: hot } : {}) }, config.tileUrl);
+  await drawMap(
+    charts.map,
+    {
+      source,
+      heatmap,
+      hotspots: typeof hot === 'string' ? null : hot,
+      ...(typeof hot === 'string' ? { hotspotError: hot } : {}),
+    },
+    config.tileUrl,
+    key,
+  );
 }
 
 // ---------- latest events ----------
@@ -397,7 +620,17 @@ interface EventItem {
 }
 
 const DESCRIPTION_KEYS = ['description', 'pdDescription', 'incidentDescription', 'outcomeStatus'];
-const LOCATION_KEYS = ['block', 'location', 'crossStreet', 'locationDescription', 'premisesDescription', 'locationOfOccurrence', 'premisesType', 'intersection', 'street'];
+const LOCATION_KEYS = [
+  'block',
+  'location',
+  'crossStreet',
+  'locationDescription',
+  'premisesDescription',
+  'locationOfOccurrence',
+  'premisesType',
+  'intersection',
+  'street',
+];
 
 function firstText(obj: Record<string, unknown>, keys: string[]): string {
   for (const k of keys) {
@@ -426,9 +659,19 @@ function eventRow(e: EventItem): HTMLElement {
 
 async function loadEvents(range: { from: string; to: string }, signal: AbortSignal): Promise<void> {
   const el = byId('events-list');
-  const res = await getJson<{ items: EventItem[] }>('/v1/events', { ...baseQuery(filters), ...range, limit: 10 }, signal);
+  const res = await getJson<{ items: EventItem[] }>(
+    '/v1/events',
+    { ...baseQuery(filters), ...range, limit: 10 },
+    signal,
+    true,
+  );
   el.dataset.state = res.items.length ? 'ready' : 'empty';
-  replace(el, res.items.length ? h('ol', { class: 'events' }, ...res.items.map(eventRow)) : h('p', { class: 'state' }, 'No events in this view.'));
+  replace(
+    el,
+    res.items.length
+      ? h('ol', { class: 'events' }, ...res.items.map(eventRow))
+      : h('p', { class: 'state' }, 'No events in this view.'),
+  );
 }
 
 // ---------- refresh ----------
@@ -445,11 +688,27 @@ async function guard(chartSetter: (msg: string) => void, p: Promise<void>): Prom
  * CompStat, the area × category heatmap and the map show one city: the first selected source, or,
  * with none selected, the source whose data reaches latest (so the default "latest 28 days" has data).
  */
-function pickFocusSource(stats: StatsResponse): string | null {
+function pickFocusSource(): string | null {
   if (filters.source[0]) return filters.source[0];
-  const newest = (s: string) => sources.find((x) => x.source === s)?.stored?.newestOccurredAt ?? '';
-  const ranked = [...stats.sources].sort((a, b) => newest(b.source).localeCompare(newest(a.source)) || b.events - a.events);
+  const ranked = sources
+    .filter((s) => (s.stored?.events ?? 0) > 0)
+    .sort(
+      (a, b) =>
+        (b.stored?.newestOccurredAt ?? '').localeCompare(a.stored?.newestOccurredAt ?? '') ||
+        (b.stored?.events ?? 0) - (a.stored?.events ?? 0),
+    );
   return ranked[0]?.source ?? null;
+}
+
+/** Newest stored event of the selected sources (all when none is selected); null when unknown. */
+function sourcesAnchor(): string | null {
+  let best: string | null = null;
+  for (const s of sources) {
+    if (filters.source.length > 0 && !filters.source.includes(s.source)) continue;
+    const t = s.stored?.newestOccurredAt ?? null;
+    if (t !== null && (best === null || t > best)) best = t;
+  }
+  return best;
 }
 
 async function refresh(): Promise<void> {
@@ -458,37 +717,56 @@ async function refresh(): Promise<void> {
   round = ctrl;
   const { signal } = ctrl;
   mark('cp:refresh-start');
-  for (const c of Object.values(charts)) c.loading();
-  compstat.render(null);
-  byId('anomaly-list').dataset.state = 'loading';
-  replace(byId('anomaly-list'), h('p', { class: 'state' }, 'Loading anomalies…'));
+  for (const c of Object.values(charts)) c.begin();
+  byId('anomaly-list').setAttribute('aria-busy', 'true');
   document.body.dataset.ready = 'false';
-  let stats: StatsResponse;
-  try {
-    stats = await getJson<StatsResponse>('/v1/stats', { source: filters.source, category: filters.category, limit: 100 }, signal);
-  } catch (err) {
-    if (isAbort(err)) return;
-    for (const c of Object.values(charts)) c.setState('error', `Could not load: ${errorText(err)}`);
-    return;
+  // The dropdowns' options and the KPIs' data start come from /v1/stats; the view's range does not
+  // wait for it: it is anchored at the newest stored event of the selected sources (/v1/sources).
+  const statsPromise = getJson<StatsResponse>(
+    '/v1/stats',
+    { source: filters.source, category: filters.category, limit: 100 },
+    signal,
+    true,
+  );
+  let anchor = sourcesAnchor();
+  if (anchor === null) {
+    try {
+      anchor = (await statsPromise).lastOccurredAt;
+    } catch (err) {
+      if (isAbort(err)) return;
+      for (const c of Object.values(charts)) c.setState('error', `Could not load: ${errorText(err)}`);
+      return;
+    }
   }
-  const range = effectiveRange(filters, stats.lastOccurredAt);
+  const range = effectiveRange(filters, anchor);
   writeForm(filters, range);
-  fillSelect(
-    byId('f-source'),
-    [...new Set([...sources.map((s) => s.source), ...stats.sources.map((s) => s.source)])].sort().map((s) => ({
-      value: s,
-      label: `${s}${stats.sources.find((x) => x.source === s) ? ` (${fmtInt(stats.sources.find((x) => x.source === s)!.events)})` : ''}`,
-    })),
-    filters.source,
-  );
-  fillSelect(
-    byId('f-area'),
-    stats.topAreas.map((a) => ({ value: a.areaId, label: `${a.source} · ${a.areaId} (${fmtInt(a.events)})` })),
-    filters.area,
-  );
-  byId('range-note').textContent = `Showing ${range.from} to ${range.to}${filters.from || filters.to ? '' : ' (the latest 28 days of data)'}.`;
-  const focusSource = pickFocusSource(stats);
-  byId('focus-source').textContent = focusSource ? `CompStat, area × category and map show ${focusSource}${filters.source.length > 1 ? ' (the first selected source)' : filters.source.length === 0 ? ' (the source with the newest data; pick a source to change)' : ''}.` : '';
+  const optionsTask = statsPromise.then((stats) => {
+    fillSelect(
+      byId('f-source'),
+      [...new Set([...sources.map((s) => s.source), ...stats.sources.map((s) => s.source)])]
+        .sort()
+        .map((s) => {
+          const n = stats.sources.find((x) => x.source === s);
+          return { value: s, label: `${s}${n ? ` (${fmtInt(n.events)})` : ''}` };
+        }),
+      filters.source,
+    );
+    fillSelect(
+      byId('f-area'),
+      stats.topAreas.map((a) => ({
+        value: a.areaId,
+        label: `${a.source} · ${a.areaId} (${fmtInt(a.events)})`,
+      })),
+      filters.area,
+    );
+    return stats;
+  });
+  byId('range-note').textContent =
+    `Showing ${range.from} to ${range.to}${filters.from || filters.to ? '' : ' (the latest 28 days of data)'}.`;
+  const focusSource = pickFocusSource();
+  byId('focus-source').textContent = focusSource
+    ? `CompStat, area × category and map show ${focusSource}${filters.source.length > 1 ? ' (the first selected source)' : filters.source.length === 0 ? ' (the source with the newest data; pick a source to change)' : ''}.`
+    : '';
   const anomalyQuery = { ...baseQuery(filters), ...range, minSeverity: filters.minSeverity, limit: 1000 };
   const anomalyPromise = getAll<AnomalyItem>('/v1/anomalies', anomalyQuery, 2000, signal);
   const anomalyItems = anomalyPromise.then((r) => {
@@ -496,7 +774,10 @@ async function refresh(): Promise<void> {
     return r.items;
   });
   const tasks = [
-    guard(() => kpiCard('kpi-24h', 'Events, last 24 h', null, 'could not load'), loadKpis(stats.lastOccurredAt, stats.firstOccurredAt, signal)),
+    guard(
+      () => kpiCard('kpi-24h', 'Events, last 24 h', null, 'could not load'),
+      optionsTask.then((stats) => loadKpis(anchor, stats.firstOccurredAt, signal)),
+    ),
     guard((m) => charts.series.setState('error', m), loadSeries(range, anomalyItems, signal)),
     guard(
       (m) => {
@@ -540,7 +821,7 @@ function feedItem(a: AnomalyItem, live: boolean): HTMLElement {
   btn.addEventListener('click', () => openAnomaly(a));
   return h(
     'li',
-    { class: `sev-${a.severity}${live ? ' live' : ''}`, 'data-anomaly-id': a.id },
+    { class: `anomaly-item sev-${a.severity}${live ? ' live' : ''}`, 'data-anomaly-id': a.id },
     h('span', { class: 'sev' }, a.severity),
     ' ',
     h('span', {}, anomalyTitle(a)),
@@ -557,7 +838,15 @@ function startFeed(): void {
   let newEvents = 0;
   void getJson<{ items: AnomalyItem[] }>('/v1/anomalies', { limit: 20 })
     .then((r) => {
-      if (list.children.length === 0 && r.items.length === 0) replace(list, h('li', { class: 'muted', id: 'feed-empty' }, 'No anomalies yet; new ones appear here as they are detected.'));
+      if (list.children.length === 0 && r.items.length === 0)
+        replace(
+          list,
+          h(
+            'li',
+            { class: 'muted', id: 'feed-empty' },
+            'No anomalies yet; new ones appear here as they are detected.',
+          ),
+        );
       for (const a of r.items.sort((x, y) => y.detectedAt.localeCompare(x.detectedAt))) {
         anomaliesById.set(a.id, a);
         if (!list.querySelector(`[data-anomaly-id="${CSS.escape(a.id)}"]`)) list.append(feedItem(a, false));
@@ -609,6 +898,8 @@ function startFeed(): void {
   });
   byId('refresh-live').addEventListener('click', () => {
     newEvents = 0;
+    dataGen++;
+    clearCache();
     byId('refresh-live').hidden = true;
     void refreshSources();
     void refresh();
@@ -635,7 +926,9 @@ async function main(): Promise<void> {
   const chatHref = h('a', { href: config.chatUrl }).getAttribute('href');
   if (chatHref) chat.href = chatHref;
   setupForm();
-  byId('anomaly-detail-close').addEventListener('click', () => byId<HTMLDialogElement>('anomaly-detail').close());
+  byId('anomaly-detail-close').addEventListener('click', () =>
+    byId<HTMLDialogElement>('anomaly-detail').close(),
+  );
   await refreshSources();
   startFeed();
   await refresh();

@@ -27,7 +27,9 @@ let indexPromise: Promise<BoundaryIndexEntry[]> | null = null;
 const cache = new Map<string, Promise<Boundary>>();
 
 export async function boundaryFor(source: string): Promise<Boundary | null> {
-  indexPromise ??= fetch('/boundaries/index.json').then((r) => (r.ok ? (r.json() as Promise<BoundaryIndexEntry[]>) : []));
+  indexPromise ??= fetch('/boundaries/index.json').then((r) =>
+    r.ok ? (r.json() as Promise<BoundaryIndexEntry[]>) : [],
+  );
   const entry = (await indexPromise).find((e) => e.sources.includes(source));
   if (!entry) return null;
   let p = cache.get(entry.file);
@@ -60,7 +62,12 @@ export interface MapInput {
   hotspotError?: string;
 }
 
-export async function drawMap(chart: Chart, input: MapInput, tileUrl: string | null): Promise<void> {
+export async function drawMap(
+  chart: Chart,
+  input: MapInput,
+  tileUrl: string | null,
+  key?: string,
+): Promise<void> {
   const boundary = await boundaryFor(input.source);
   const totals = new Map<string, number>();
   for (const r of input.heatmap.hourOfWeek) {
@@ -119,7 +126,12 @@ export async function drawMap(chart: Chart, input: MapInput, tileUrl: string | n
     });
     const lows = [0, ...breaks];
     for (const [cls, acc] of [...byClass].sort((a, b) => a[0] - b[0])) {
-      const label = cls === 0 ? 'no events' : cls > breaks.length ? `> ${fmtInt(lows[cls - 1] ?? 0)}` : `≤ ${fmtInt(breaks[cls - 1] ?? 0)}`;
+      const label =
+        cls === 0
+          ? 'no events'
+          : cls > breaks.length
+            ? `> ${fmtInt(lows[cls - 1] ?? 0)}`
+            : `≤ ${fmtInt(breaks[cls - 1] ?? 0)}`;
       traces.push({
         type: 'scatter',
         mode: 'lines',
@@ -132,7 +144,17 @@ export async function drawMap(chart: Chart, input: MapInput, tileUrl: string | n
         hoverinfo: 'skip',
       });
     }
-    traces.push({ type: 'scatter', mode: 'markers', x: cx, y: cy, text: ctext, hoverinfo: 'text', marker: { size: 6, opacity: 0 }, showlegend: false, name: 'areas' });
+    traces.push({
+      type: 'scatter',
+      mode: 'markers',
+      x: cx,
+      y: cy,
+      text: ctext,
+      hoverinfo: 'text',
+      marker: { size: 6, opacity: 0 },
+      showlegend: false,
+      name: 'areas',
+    });
   }
   if (bins.length > 0) {
     for (const b of bins) extend(b.lon, b.lat);
@@ -145,7 +167,16 @@ export async function drawMap(chart: Chart, input: MapInput, tileUrl: string | n
       y: bins.map((b) => b.lat),
       text: bins.map((b) => `${fmtInt(b.events)} events`),
       hoverinfo: 'text',
-      marker: { symbol: 'square', size: 6, color: bins.map((b) => b.events), colorscale: 'Viridis', cmin: 0, cmax: max, opacity: 0.75, colorbar: { title: { text: 'events' }, thickness: 10 } },
+      marker: {
+        symbol: 'square',
+        size: 6,
+        color: bins.map((b) => b.events),
+        colorscale: 'Viridis',
+        cmin: 0,
+        cmax: max,
+        opacity: 0.75,
+        colorbar: { title: { text: 'events' }, thickness: 10 },
+      },
     });
   }
   const hs = input.hotspots?.items ?? [];
@@ -162,9 +193,16 @@ export async function drawMap(chart: Chart, input: MapInput, tileUrl: string | n
       name: cls === 'hot' ? 'Hot spot (Gi*, q ≤ 0.05)' : 'Cold spot (Gi*, q ≤ 0.05)',
       x: pts.map((p) => p.lon),
       y: pts.map((p) => p.lat),
-      text: pts.map((p) => `${cls} spot: ${fmtInt(p.events)} events, z = ${p.z.toFixed(1)}, q = ${p.q.toPrecision(2)}`),
+      text: pts.map(
+        (p) => `${cls} spot: ${fmtInt(p.events)} events, z = ${p.z.toFixed(1)}, q = ${p.q.toPrecision(2)}`,
+      ),
       hoverinfo: 'text',
-      marker: { symbol: cls === 'hot' ? 'triangle-up' : 'triangle-down', size: 7, color: cls === 'hot' ? '#D55E00' : '#0072B2', line: { color: '#000', width: 0.5 } },
+      marker: {
+        symbol: cls === 'hot' ? 'triangle-up' : 'triangle-down',
+        size: 7,
+        color: cls === 'hot' ? '#D55E00' : '#0072B2',
+        line: { color: '#000', width: 0.5 },
+      },
     });
   }
   const midLat = (latMin + latMax) / 2;
@@ -176,17 +214,37 @@ export async function drawMap(chart: Chart, input: MapInput, tileUrl: string | n
   await chart.draw(
     traces,
     {
-      xaxis: { range: [lonMin - 0.01, lonMax + 0.01], showgrid: false, zeroline: false, title: { text: 'longitude' } },
-      yaxis: { range: [latMin - 0.01, latMax + 0.01], showgrid: false, zeroline: false, title: { text: 'latitude' }, scaleanchor: 'x', scaleratio: 1 / Math.cos((midLat * Math.PI) / 180) },
+      xaxis: {
+        range: [lonMin - 0.01, lonMax + 0.01],
+        showgrid: false,
+        zeroline: false,
+        title: { text: 'longitude' },
+      },
+      yaxis: {
+        range: [latMin - 0.01, latMax + 0.01],
+        showgrid: false,
+        zeroline: false,
+        title: { text: 'latitude' },
+        scaleanchor: 'x',
+        scaleratio: 1 / Math.cos((midLat * Math.PI) / 180),
+      },
       legend: { orientation: 'h', y: -0.15 },
       height: 460,
     },
     alt,
+    undefined,
+    key,
   );
 }
 
 /** Same layers over raster tiles with the full plotly bundle (only fetched when a tile URL is set). */
-async function drawTiled(chart: Chart, traces: Data[], tileUrl: string, center: { lat: number; lon: number }, alt: string): Promise<void> {
+async function drawTiled(
+  chart: Chart,
+  traces: Data[],
+  tileUrl: string,
+  center: { lat: number; lon: number },
+  alt: string,
+): Promise<void> {
   const P = (await import('plotly.js-dist-min')).default;
   const mapped = traces.map((t) => {
     const { x, y, fill, fillcolor, ...rest } = t as Record<string, unknown>;
@@ -201,7 +259,11 @@ async function drawTiled(chart: Chart, traces: Data[], tileUrl: string, center: 
       map: {
         center,
         zoom: 10,
-        style: { version: 8, sources: { tiles: { type: 'raster', tiles: [tileUrl], tileSize: 256 } }, layers: [{ id: 'tiles', type: 'raster', source: 'tiles' }] },
+        style: {
+          version: 8,
+          sources: { tiles: { type: 'raster', tiles: [tileUrl], tileSize: 256 } },
+          layers: [{ id: 'tiles', type: 'raster', source: 'tiles' }],
+        },
       },
     },
     { responsive: true, displayModeBar: false },

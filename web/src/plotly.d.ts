@@ -3,11 +3,19 @@ declare module 'plotly.js-cartesian-dist-min' {
   export type Data = Record<string, unknown>;
   export type Layout = Record<string, unknown>;
   export interface PlotlyHTMLElement extends HTMLElement {
-    on(event: 'plotly_click', cb: (e: { points: { customdata?: unknown; pointIndex?: number }[] }) => void): void;
+    on(
+      event: 'plotly_click',
+      cb: (e: { points: { customdata?: unknown; pointIndex?: number }[] }) => void,
+    ): void;
     removeAllListeners?(event: string): void;
   }
   const Plotly: {
-    react(el: HTMLElement, data: Data[], layout: Layout, config?: Record<string, unknown>): Promise<PlotlyHTMLElement>;
+    react(
+      el: HTMLElement,
+      data: Data[],
+      layout: Layout,
+      config?: Record<string, unknown>,
+    ): Promise<PlotlyHTMLElement>;
     purge(el: HTMLElement): void;
     Plots: { resize(el: HTMLElement): void };
   };

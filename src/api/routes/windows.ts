@@ -51,7 +51,7 @@ export const windowRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { d
       config: limited,
       schema: {
         tags: ['data'],
-        summary: 'Window counts of a filter (one series), oldest first',
+        summary: 'Window counts of a filter (one series), oldest first; windows without events are left out',
         querystring: WindowsQuery,
         response: { 200: page(WindowPoint).extend({ granularity: GranularityParam }), ...ERROR_RESPONSES },
       },

@@ -142,6 +142,13 @@ form.addEventListener('submit', (e) => {
   void ask(v);
 });
 
+// Inside the widget's frame, Escape closes the panel (the parent listens for this message).
+if (window.parent !== window) {
+  document.addEventListener('keydown', (e) => {
+    if (e.key === 'Escape') window.parent.postMessage({ type: 'crimepulse-chat-close' }, '*');
+  });
+}
+
 const initial = new URLSearchParams(window.location.search).get('q');
 if (initial) void ask(initial.slice(0, MAX_CHARS));
 else

@@ -65,6 +65,10 @@ function build() {
   document.addEventListener('keydown', (e) => {
     if (e.key === 'Escape' && !panel.hidden) close();
   });
+  window.addEventListener('message', (e) => {
+    if (e.origin === ORIGIN && e.source === frame.contentWindow && e.data?.type === 'crimepulse-chat-close')
+      close();
+  });
   document.body.append(button, panel);
   return { open, close };
 }

@@ -14,11 +14,13 @@ import { CrimePulseError } from '../../core/errors.js';
 import type { DetectorFactory } from '../streaming/detector.js';
 import { probationaryRows } from '../streaming/detector.js';
 import { createEnsembleDetector } from '../streaming/ensemble-detector.js';
+import { createEnsemble2Detector } from '../streaming/ensemble2-detector.js';
 import { createIForestDetector } from '../streaming/iforest-detector.js';
 
 /** Detectors known by name (names carry no `_`: NAB splits result file names on it). */
 export const NAB_DETECTORS: Readonly<Record<string, DetectorFactory>> = {
   cpEnsemble: (info) => createEnsembleDetector(info),
+  cpEnsemble2: (info) => createEnsemble2Detector(info),
   iforest: createIForestDetector,
 };
 
@@ -238,8 +240,11 @@ export async function scoreNab(options: {
   readonly jsonOut: string;
   readonly dataDir?: string;
   readonly detectors?: readonly string[];
+  /** Score on the files present only (`--allow-missing`), e.g. for a split of the corpus. */
+  readonly allowMissing?: boolean;
 }): Promise<NabScoreRow[]> {
   const args = ['--results', options.resultsDir, '--json', options.jsonOut, '--quiet'];
+  if (options.allowMissing) args.push('--allow-missing');
   if (options.dataDir) args.push('--data', options.dataDir);
   if (options.detectors) args.push('--detectors', options.detectors.join(','));
   try {

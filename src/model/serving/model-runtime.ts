@@ -95,9 +95,14 @@ export class ModelRuntime implements Scorer {
   /** Serves what a training run promoted. */
   adopt(result: TrainResult): void {
     if (result.predictIforest.promoted)
-      this.#setForest(result.predictIforest.model, result.predictIforest.version.version, Date.now());
+      this.#setForest(IsolationForest.fromJSON(result.predictIforest.artifact), result.predictIforest.version.version, Date.now());
     const s = result.seriesAnomaly;
-    if (s?.promoted) this.#setSeries(s.model.models, s.version.version, Date.now());
+    if (s?.promoted)
+      this.#setSeries(
+        s.artifact.models.map((m) => parseSeriesModel(m)),
+        s.version.version,
+        Date.now(),
+      );
   }
 
   /** Admin override: makes a named version champion (logged by the registry) and serves it. */

@@ -27,6 +27,7 @@
 import { DateTime } from 'luxon';
 import { CrimeEvent, eventId } from '../../core/crime-event.js';
 import { countUnmappedType, UNMAPPED, ukCrimeType } from '../../core/taxonomy/index.js';
+import { fastEventCheck, fullCheckDue } from '../fast-event-check.js';
 import type { NormaliseContext, NormaliseResult, RawRow, RowNormaliser } from '../normalise.js';
 import { socrataFieldName } from '../normalise.js';
 import { type BoundingBox, locationStatus } from './location-status.js';
@@ -244,13 +245,16 @@ export const ukPoliceNormaliser: RowNormaliser = {
           sourceKey = `${p.month}:${p.baseId}:${n}`;
         }
       }
-      const checked = CrimeEvent.safeParse({
+      const candidate: Record<string, unknown> = {
         ...p.draft,
         id: eventId(UK_POLICE_SOURCE, sourceKey),
         sourceKey,
         incidentKey: sourceKey,
         ingestedAt: ctx.ingestedAt,
-      });
+      };
+      // Zod only for what the schema-derived fast check cannot vouch for, and a sample (fast-event-check.ts).
+      if (fastEventCheck(candidate) && !fullCheckDue()) return { ok: true, event: candidate };
+      const checked = CrimeEvent.safeParse(candidate);
       if (!checked.success)
         return {
           ok: false,

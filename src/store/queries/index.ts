@@ -5,5 +5,5 @@ export { GridBin, gridHeatmap, HourOfWeekBin, hourOfWeekHeatmap } from './heatma
 export { type EventPage, EventQuery, queryEvents } from './query-events.js';
 export { SourceSummary, sourcesSummary } from './sources-summary.js';
 export { AreaCount, CategoryShare, categoryMix, topAreas } from './top-areas.js';
-export { windowSeries } from './window-series.js';
 export { type HistoryWindowRow, windowHistory } from './window-history.js';
+export { windowSeries } from './window-series.js';
