@@ -2,6 +2,7 @@
  * `crimepulse ingest`: sources → Kafka, as its own process. Cursors live in `ingest-state.duckdb` and
  * are saved after the broker acknowledges the records before them, so a restart resumes, not restarts.
  */
+import { buildApp } from '../api/app.js';
 import { createBus } from '../bus/index.js';
 import { ConfigError } from '../core/errors.js';
 import { enableDefaultMetrics } from '../core/metrics.js';
@@ -41,6 +42,9 @@ export async function ingestCommand(opts: IngestCommandOptions): Promise<void> {
   let entries = await loadRegistry({ config });
   if (opts.source && opts.source.length > 0) entries = entries.filter((e) => opts.source!.includes(e.id));
   startStatusLog(board, log, 10_000, signal);
+  // Health, metrics and source status for Prometheus and the orchestrator (no data routes here).
+  const app = await buildApp({ log, board, readiness: { bus: () => bus.healthy() } });
+  await app.listen({ port: config.port, host: config.host });
   await runIngest({
     entries,
     bus,
@@ -56,6 +60,7 @@ export async function ingestCommand(opts: IngestCommandOptions): Promise<void> {
       for (const m of messages) if (m.kind === 'state') await state.save(source, m.stream, m.cursor);
     },
   });
+  await app.close();
   await bus.close();
   await state.close();
 }

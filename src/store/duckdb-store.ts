@@ -9,8 +9,14 @@
  * - an updated record (same id, newer updatedAt) replaces the stored one, and every window it
  *   touched, old and new, is recomputed from the events table (a window emptied this way keeps a
  *   row with zero counts, so the lake learns of it too);
- * - rows go in through an appender into a staging table and then one bulk statement per table,
- *   never row by row; reads use their own connection, so the API sees committed snapshots only.
+ * - a batch's events go in as one CSV file read by `read_csv` (src/store/batch-csv.ts) and then one
+ *   bulk statement per table, never row by row; reads use their own connection, so the API sees
+ *   committed snapshots only.
+ *
+ * Speed (bench/pipeline.bench.ts): dedup by id is decided in JS (in-batch: a map; against the store:
+ * a Bloom filter of stored ids, src/store/id-filter.ts, and point lookups of the few ids it cannot
+ * rule out), so the usual all-new batch never joins `events`; windows are re-aggregated from the
+ * time range the batch touched only (zone maps skip the rest); checkpoints are rarer (see openStore).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -47,6 +47,9 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     page.on('console', (m) => {
       if (m.type() === 'error' && !/404|Not Found/.test(m.text())) problems.push(`console ${m.text()}`);
     });
+    page.on('response', (r) => {
+      if (r.status() >= 400 && !r.url().endsWith('/chat')) problems.push(`HTTP ${r.status()} ${r.url()}`);
+    });
     page.on('dialog', (d) => {
       problems.push(`dialog ${d.message()}`);
       void d.dismiss();

@@ -31,6 +31,7 @@ import {
   type Filters,
   filtersToSearch,
   hourPasses,
+  isoDay,
   parseFilters,
   SEVERITIES,
 } from './filters.js';
@@ -561,9 +562,14 @@ async function loadCompstat(
     drawAreaCategory(null, 'No source has data for this filter.');
     return;
   }
+  // CompStat periods are at most 366 days (the API's limit): a longer view compares its last 366 days.
+  const period = {
+    from: isoDay(Math.max(Date.parse(range.from), Date.parse(range.to) - 366 * DAY_MS)),
+    to: range.to,
+  };
   const res = await getJson<CompstatResponse>(
     '/v1/compstat',
-    { source, area: filters.area, category: filters.category, ...range, limit: 5000 },
+    { source, area: filters.area, category: filters.category, ...period, limit: 5000 },
     signal,
     true,
   );

@@ -6,7 +6,7 @@
  * 503: the pipeline never waits for a model.
  */
 import type { Logger } from '../../core/logger.js';
-import { gauge } from '../../core/metrics.js';
+import { counter, gauge } from '../../core/metrics.js';
 import type { AnomalyRow, ClosedWindow, Scorer } from '../../pipeline/index.js';
 import type { ModelRegistry } from '../../tracking/index.js';
 import { CHAMPION, forcePromote, loadChampion, MODEL_NAMES } from '../../tracking/index.js';
@@ -24,6 +24,7 @@ import type { SeriesModelBundle, TrainResult } from '../training/train-models.js
 const modelAge = gauge('crimepulse_model_age_seconds', 'Seconds since the serving champion was trained', [
   'model',
 ]);
+const anomaliesTotal = counter('crimepulse_anomalies_total', 'Anomalies flagged in closed windows', ['source', 'granularity', 'severity']);
 const modelVersion = gauge('crimepulse_model_version', 'Registry version of the serving champion', ['model']);
 
 export interface ServedForest {
@@ -121,7 +122,9 @@ export class ModelRuntime implements Scorer {
 
   async scoreClosed(windows: ClosedWindow[]): Promise<AnomalyRow[]> {
     if (this.#series.size === 0 || windows.length === 0) return [];
-    return this.#scorer.scoreClosed(withRollups(windows));
+    const rows = await this.#scorer.scoreClosed(withRollups(windows));
+    for (const r of rows) anomaliesTotal.inc({ source: r.source, granularity: r.granularity, severity: r.severity });
+    return rows;
   }
 
   forecast(
