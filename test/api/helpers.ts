@@ -3,18 +3,20 @@
  * (src/sources/*), the pipeline (runPipeline) and the store's own commit path (openStore), plus a
  * small threshold scorer so the anomalies table has rows (the count model has its own tests).
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS } from '../../src/bus/bus.js';
 import type { CrimeEvent } from '../../src/core/crime-event.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { type AnomalyRow, anomalyId, runPipeline, type Scorer } from '../../src/pipeline/index.js';
+import { runPipeline } from '../../src/pipeline/index.js';
 import { chicagoNormaliser } from '../../src/sources/chicago/normalise.js';
 import { laNormaliser } from '../../src/sources/la/normalise.js';
 import type { RowNormaliser } from '../../src/sources/normalise.js';
 import { readRecordedRows } from '../../src/sources/recorded-file.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { thresholdScorer } from '../helpers/threshold-scorer.js';
 import { eventMessages, TestBus } from '../pipeline/helpers.js';
 
 export const CHICAGO_SAMPLE = 'samples/chicago/chicago_crimes_2015-01-23_to_2015-02-08.csv.gz';
@@ -27,39 +29,6 @@ async function normalise(file: string, n: RowNormaliser): Promise<CrimeEvent[]> 
     if (r.ok) out.push(r.event);
   return out.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.id.localeCompare(b.id));
 }
-
-/** Flags daily windows with ≥ 15 events: severity by count, so every level occurs. */
-const thresholdScorer: Scorer = {
-  async scoreClosed(windows) {
-    const out: AnomalyRow[] = [];
-    for (const w of windows) {
-      if (w.granularity !== 'day' || w.eventCount < 15) continue;
-      const base = {
-        granularity: w.granularity,
-        source: w.source,
-        areaId: w.areaId,
-        category: w.category,
-        windowStart: w.windowStart,
-        windowEnd: w.windowEnd,
-        modelVersion: 'test-threshold-1',
-      };
-      out.push({
-        ...base,
-        id: anomalyId(base),
-        observed: w.eventCount,
-        expected: 8,
-        lower: 2,
-        upper: 14,
-        pValue: 0.001,
-        qValue: 0.01,
-        severity: w.eventCount >= 30 ? 'high' : w.eventCount >= 20 ? 'medium' : 'low',
-        contributors: { rule: 'eventCount >= 15' },
-        detectedAt: '2026-01-01T00:00:00.000Z',
-      });
-    }
-    return out;
-  },
-};
 
 export interface TestStore {
   store: Store;

@@ -4,13 +4,14 @@
  * threshold scorer (daily windows with ≥ 15 events) so the anomalies table has rows; the count
  * model has its own tests. Built once per test file (about 10 s).
  */
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { TOPICS } from '../../src/bus/bus.js';
 import type { CrimeEvent } from '../../src/core/crime-event.js';
 import { silentLogger } from '../../src/core/logger.js';
-import { type AnomalyRow, anomalyId, runPipeline, type Scorer } from '../../src/pipeline/index.js';
+import { runPipeline } from '../../src/pipeline/index.js';
 import { chicagoNormaliser } from '../../src/sources/chicago/normalise.js';
 import { laNormaliser } from '../../src/sources/la/normalise.js';
 import type { RowNormaliser } from '../../src/sources/normalise.js';
@@ -18,6 +19,7 @@ import { nycComplaintsNormaliser } from '../../src/sources/nyc/normalise.js';
 import { readRecordedRows } from '../../src/sources/recorded-file.js';
 import { ukPoliceNormaliser } from '../../src/sources/uk-police/normalise.js';
 import { openStore, type Store } from '../../src/store/index.js';
+import { thresholdScorer } from '../helpers/threshold-scorer.js';
 import { eventMessages, TestBus } from '../pipeline/helpers.js';
 
 export const SAMPLES: [string, RowNormaliser][] = [
@@ -36,38 +38,6 @@ async function normalise(file: string, n: RowNormaliser): Promise<CrimeEvent[]> 
     if (r.ok) out.push(r.event);
   return out;
 }
-
-const thresholdScorer: Scorer = {
-  async scoreClosed(windows) {
-    const out: AnomalyRow[] = [];
-    for (const w of windows) {
-      if (w.granularity !== 'day' || w.eventCount < 15) continue;
-      const base = {
-        granularity: w.granularity,
-        source: w.source,
-        areaId: w.areaId,
-        category: w.category,
-        windowStart: w.windowStart,
-        windowEnd: w.windowEnd,
-        modelVersion: 'test-threshold-1',
-      };
-      out.push({
-        ...base,
-        id: anomalyId(base),
-        observed: w.eventCount,
-        expected: 8,
-        lower: 2,
-        upper: 14,
-        pValue: 0.001,
-        qValue: 0.01,
-        severity: w.eventCount >= 30 ? 'high' : w.eventCount >= 20 ? 'medium' : 'low',
-        contributors: { rule: 'eventCount >= 15' },
-        detectedAt: '2026-01-01T00:00:00.000Z',
-      });
-    }
-    return out;
-  },
-};
 
 export interface ChatTestStore {
   store: Store;

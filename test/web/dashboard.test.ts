@@ -86,7 +86,7 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     expect(await page.locator('#compstat-table tbody tr').count()).toBeGreaterThan(0);
     expect(await page.locator('#compstat-csv').getAttribute('href')).toMatch(/^blob:/);
     mkdirSync('docs/img', { recursive: true });
-    await page.screenshot({ path: 'docs/img/dashboard.png', fullPage: true });
+    await page.screenshot({ path: 'docs/img/dashboard.png' });
     await page.close();
   });
 

@@ -19,7 +19,7 @@ import { join, resolve } from 'node:path';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp, type EventFeed, type FeedBatch, type Forecaster } from '../../src/api/app.js';
 import { webPlugin } from '../../src/api/plugins/web.js';
-import type { Bus } from '../../src/bus/bus.js';
+import { type Bus, TOPICS } from '../../src/bus/bus.js';
 import { createInProcessBus } from '../../src/bus/in-process/in-process-bus.js';
 import { loadConfig } from '../../src/core/config.js';
 import { type Logger, silentLogger } from '../../src/core/logger.js';
@@ -178,7 +178,7 @@ export interface TestApp {
   dataDir: string;
   /** Events the store holds now. */
   count(): Promise<number>;
-  /** Resolves when the pipeline has committed everything published so far (count stable). */
+  /** Resolves when the ingest is done and the pipeline has committed every message it published. */
   settle(): Promise<number>;
   close(): Promise<void>;
 }
@@ -209,7 +209,19 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
     env: {},
     overrides: { mode: 'replay', replaySpeed: 'max', dataDir, samplesDir: resolve('samples') },
   });
-  const bus = createInProcessBus();
+  // Counts what reaches crime-incidents, so `settle` knows when the pipeline has consumed all of it.
+  const inner = createInProcessBus();
+  let published = 0;
+  let consumed = 0;
+  const bus: Bus = Object.assign(Object.create(inner) as Bus, {
+    publish: async (topic: string, messages: Parameters<Bus['publish']>[1], signal?: AbortSignal) => {
+      await inner.publish(topic, messages, signal);
+      if (topic === TOPICS.incidents) published += messages.length;
+    },
+    consumer: inner.consumer.bind(inner),
+    healthy: inner.healthy.bind(inner),
+    close: inner.close.bind(inner),
+  });
   const store = await openStore(opts.storePath ?? join(dataDir, 'store.duckdb'), log);
   const board = new SourceStatusBoard();
   const wanted = new Set(opts.sources ?? ['chicago', 'la', 'uk-police']);
@@ -234,7 +246,10 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
     signal: controller.signal,
     groupId: 'crimepulse-process',
     maxBatchSize: 5000,
-    onBatch: (s) => feed.emit({ counts: s.appliedBySource, anomalies: s.anomalies }),
+    onBatch: (s) => {
+      consumed += s.messages;
+      feed.emit({ counts: s.appliedBySource, anomalies: s.anomalies });
+    },
   });
   const replayDir = resolve(opts.replayDir ?? 'samples');
   const ingestOne = (list: SourceEntry[]) =>
@@ -286,13 +301,13 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
   const count = () => queryCount(store);
   const settle = async () => {
     await ingest;
-    let last = -1;
-    for (;;) {
-      const n = await count();
-      if (n === last) return n;
-      last = n;
-      await new Promise((r) => setTimeout(r, 400));
+    const deadline = Date.now() + 180_000;
+    while (consumed < published) {
+      if (Date.now() > deadline)
+        throw new Error(`pipeline consumed ${consumed} of ${published} messages in 180 s`);
+      await new Promise((r) => setTimeout(r, 100));
     }
+    return count();
   };
   return {
     url,

@@ -7,6 +7,7 @@
  * paper's filter), and the output is the log-scaled likelihood in [0, 1] (0.5 ⇔ likelihood 0.99999).
  * Own implementation: no Numenta code is used.
  */
+import { erfc, normalUpper } from '../count/stats.js';
 import { RingBuffer } from './ring-buffer.js';
 
 export interface AnomalyLikelihoodOptions {
@@ -29,34 +30,9 @@ const RED = 1e-5; // tail probability of a "red" alarm
 const YELLOW = 1e-3;
 const LOG_DENOM = Math.log(1e-10); // log(1.0000000001 - 1) ≈ -23.03
 
-/** 0.5·erfc(z/√2), the upper-tail probability of a standard normal. */
-export function normalTail(z: number): number {
-  return 0.5 * erfc(z / Math.SQRT2);
-}
-
-/** Complementary error function (Numerical Recipes' erfcc, |rel err| < 1.2e-7). */
-export function erfc(x: number): number {
-  const z = Math.abs(x);
-  const t = 1 / (1 + 0.5 * z);
-  const r =
-    t *
-    Math.exp(
-      -z * z -
-        1.26551223 +
-        t *
-          (1.00002368 +
-            t *
-              (0.37409196 +
-                t *
-                  (0.09678418 +
-                    t *
-                      (-0.18628806 +
-                        t *
-                          (0.27886807 +
-                            t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
-    );
-  return x >= 0 ? r : 2 - r;
-}
+/** The upper-tail probability of a standard normal (shared with the count models). */
+export const normalTail = normalUpper;
+export { erfc };
 
 /** Log-scales a likelihood: 0.99999 → 0.5, 1 → 1, 0.9 → 0.1, 0.5 → 0.03. */
 export function logLikelihood(likelihood: number): number {
