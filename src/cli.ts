@@ -88,7 +88,9 @@ export function buildProgram(): Command {
 
   program
     .command('serve')
-    .description('API and dashboard read-only on the Delta tables (refreshed periodically), beside a process that owns the store.')
+    .description(
+      'API and dashboard read-only on the Delta tables (refreshed periodically), beside a process that owns the store.',
+    )
     .option('--lake <dir>', 'lake folder (default <dataDir>/lake)')
     .option('--refresh <seconds>', 'how often the lake is re-read', number, 60)
     .option('-p, --port <port>', 'HTTP port (default $PORT or 8080)', number)
@@ -96,14 +98,18 @@ export function buildProgram(): Command {
 
   program
     .command('chat')
-    .description('Serve the chatbot alone (Rasa REST channel and /chat page), answering through a CrimePulse API.')
+    .description(
+      'Serve the chatbot alone (Rasa REST channel and /chat page), answering through a CrimePulse API.',
+    )
     .requiredOption('--api <url>', 'base URL of a running CrimePulse API, e.g. http://localhost:8080')
     .option('-p, --port <port>', 'HTTP port (default $PORT or 8080)', number)
     .action(async (opts) => (await import('./cli/chat.js')).chatCommand(opts));
 
   program
     .command('train')
-    .description('Train series-anomaly and predict-iforest on the history; promote a version only if it beats the champion.')
+    .description(
+      'Train series-anomaly and predict-iforest on the history; promote a version only if it beats the champion.',
+    )
     .addOption(new Option('--from <where>', 'history source').choices(['store', 'lake']).default('store'))
     .action(async (opts) => (await import('./cli/train.js')).trainCommand(opts));
 

@@ -138,10 +138,29 @@ export async function startCommand(opts: StartOptions): Promise<void> {
     admin: {
       retrain: async () => train('admin request'),
       promote: async (model, version) => models.runtime.promote(model, Number(version), 'admin'),
-      replay: async (source) => ({
-        accepted: false,
-        reason: `replay of ${source} while running is not wired yet`,
-      }),
+      replay: async (source, file) => {
+        const entry = entries.find((e) => e.id === source);
+        if (!entry) throw new ConfigError('CP_ERR_SOURCE_UNKNOWN', `unknown or disabled source: ${source}`);
+        const files = file
+          ? [replayFileFor(entry, file, [config.samplesDir, ctx.dataPath('replays')])]
+          : entry.samples;
+        // A fresh cursor: an admin replay re-sends on purpose; ids make repeats harmless.
+        void runIngest({
+          entries: [{ ...entry, samples: files }],
+          bus,
+          mode: 'replay',
+          speed: Number.POSITIVE_INFINITY,
+          backfillFraction: 0,
+          cursors: {},
+          board,
+          log,
+          signal,
+          onPublished: (_s, messages) => {
+            published += messages.length;
+          },
+        }).catch((err) => log.error({ err, source }, 'admin replay failed'));
+        return { accepted: true, source, files: files.map((f) => relative(process.cwd(), f.path)) };
+      },
     },
     readiness: {
       store: () => true,

@@ -16,7 +16,9 @@ export interface NormaliseContext {
   origin?: string;
 }
 
-export type NormaliseResult = { ok: true; event: CrimeEvent } | { ok: false; reason: string; payload: RawRow };
+export type NormaliseResult =
+  | { ok: true; event: CrimeEvent }
+  | { ok: false; reason: string; payload: RawRow };
 
 export interface RowNormaliser {
   readonly source: string;

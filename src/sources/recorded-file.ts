@@ -17,7 +17,10 @@ export interface RecordedFileOptions {
 }
 
 /** Rows of a recorded file in file order. */
-export async function* readRecordedFile(path: string, options: RecordedFileOptions = {}): AsyncGenerator<RawRow> {
+export async function* readRecordedFile(
+  path: string,
+  options: RecordedFileOptions = {},
+): AsyncGenerator<RawRow> {
   const name = basename(path).toLowerCase();
   const gz = name.endsWith('.gz');
   const bare = gz ? name.slice(0, -3) : name;
@@ -32,7 +35,8 @@ export async function* readRecordedFile(path: string, options: RecordedFileOptio
   const input = createReadStream(path);
   const parser = parse({
     bom: true,
-    columns: (headers: string[]) => headers.map((h) => (options.keepHeaders ? h.replace(/^\uFEFF/, '') : socrataFieldName(h))),
+    columns: (headers: string[]) =>
+      headers.map((h) => (options.keepHeaders ? h.replace(/^\uFEFF/, '') : socrataFieldName(h))),
     relax_column_count: true,
     skip_empty_lines: true,
   });

@@ -28,7 +28,6 @@ export interface SeriesScorer extends Scorer {
   setModels(models: ModelSet, modelVersion?: string): void;
 }
 
-
 export function toAnomalyRow(
   a: Anomaly,
   modelVersion: string,

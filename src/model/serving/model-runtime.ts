@@ -24,7 +24,11 @@ import type { SeriesModelBundle, TrainResult } from '../training/train-models.js
 const modelAge = gauge('crimepulse_model_age_seconds', 'Seconds since the serving champion was trained', [
   'model',
 ]);
-const anomaliesTotal = counter('crimepulse_anomalies_total', 'Anomalies flagged in closed windows', ['source', 'granularity', 'severity']);
+const anomaliesTotal = counter('crimepulse_anomalies_total', 'Anomalies flagged in closed windows', [
+  'source',
+  'granularity',
+  'severity',
+]);
 const modelVersion = gauge('crimepulse_model_version', 'Registry version of the serving champion', ['model']);
 
 export interface ServedForest {
@@ -96,7 +100,11 @@ export class ModelRuntime implements Scorer {
   /** Serves what a training run promoted. */
   adopt(result: TrainResult): void {
     if (result.predictIforest.promoted)
-      this.#setForest(IsolationForest.fromJSON(result.predictIforest.artifact), result.predictIforest.version.version, Date.now());
+      this.#setForest(
+        IsolationForest.fromJSON(result.predictIforest.artifact),
+        result.predictIforest.version.version,
+        Date.now(),
+      );
     const s = result.seriesAnomaly;
     if (s?.promoted)
       this.#setSeries(
@@ -123,7 +131,8 @@ export class ModelRuntime implements Scorer {
   async scoreClosed(windows: ClosedWindow[]): Promise<AnomalyRow[]> {
     if (this.#series.size === 0 || windows.length === 0) return [];
     const rows = await this.#scorer.scoreClosed(withRollups(windows));
-    for (const r of rows) anomaliesTotal.inc({ source: r.source, granularity: r.granularity, severity: r.severity });
+    for (const r of rows)
+      anomaliesTotal.inc({ source: r.source, granularity: r.granularity, severity: r.severity });
     return rows;
   }
 
