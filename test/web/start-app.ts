@@ -4,21 +4,16 @@
  * (src/cli/start.ts wires the same pieces), the API (buildApp) with its live feed and admin replay,
  * and the dashboard plugin (src/api/plugins/web.ts).
  *
- * buildApp finishes with `app.ready()`, so the dashboard plugin cannot be registered into it from
- * outside; until the lead registers it there, one HTTP server dispatches by path: API paths to the
- * API app, everything else to a fastify instance holding only the web plugin (both via `routing`).
+ * The dashboard is registered the way the CLI does it (`deps.web`), so the tests see the real
+ * composition: helmet and the API's hooks plus the dashboard's own CSP.
  *
  * Anomalies come from a small Poisson scorer (below), so the tests do not depend on a trained model;
  * the count model has its own tests.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { buildApp, type EventFeed, type FeedBatch, type Forecaster } from '../../src/api/app.js';
-import { webPlugin } from '../../src/api/plugins/web.js';
 import { type Bus, TOPICS } from '../../src/bus/bus.js';
 import { createInProcessBus } from '../../src/bus/in-process/in-process-bus.js';
 import { loadConfig } from '../../src/core/config.js';
@@ -37,17 +32,6 @@ import { SourceStatusBoard } from '../../src/sources/status-board.js';
 import { openStore, type Store } from '../../src/store/index.js';
 
 export const ADMIN_TOKEN = 'web-test-admin-token';
-const API_PREFIXES = [
-  '/v1/',
-  '/admin/',
-  '/predict',
-  '/health',
-  '/ready',
-  '/metrics',
-  '/docs',
-  '/openapi.json',
-  '/chat',
-];
 
 /** P(X ≥ k) for X ~ Poisson(mu). */
 export function poissonUpper(k: number, mu: number): number {
@@ -287,17 +271,9 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
       },
     },
     options: { adminToken: ADMIN_TOKEN, streamIntervalMs: 200, rateLimitPerMinute: 100_000 },
+    web: { root: resolve(opts.webRoot ?? 'web/dist') },
   });
-  const web: FastifyInstance = Fastify();
-  await web.register(webPlugin, { root: resolve(opts.webRoot ?? 'web/dist') });
-  await web.ready();
-  const server: Server = createServer((req, res) => {
-    const url = req.url ?? '/';
-    if (API_PREFIXES.some((p) => url.startsWith(p))) api.routing(req, res);
-    else web.routing(req, res);
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const url = await api.listen({ port: 0, host: '127.0.0.1' });
   const count = () => queryCount(store);
   const settle = async () => {
     await ingest;
@@ -319,10 +295,8 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
     settle,
     async close() {
       controller.abort();
-      server.closeAllConnections();
-      await new Promise<void>((r) => server.close(() => r()));
+      api.server.closeAllConnections();
       await api.close();
-      await web.close();
       await ingest.catch(() => undefined);
       await pipeline.catch(() => undefined);
       await bus.close();
