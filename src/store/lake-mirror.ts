@@ -20,6 +20,31 @@ export type LakeFiles = (
   table: 'events' | 'windows_hourly' | 'windows_daily' | 'windows_monthly' | 'anomalies',
 ) => Promise<LakeFile[]>;
 
+/**
+ * Store columns the lake does not keep: the event's local calendar positions, which the pipeline's
+ * window assigner computes. Rebuilt here with DuckDB's ICU time zones from `occurred_at` and
+ * `time_zone` (UTC session), following the same rule: hour and day only where the precision allows.
+ */
+const LOCAL = 'timezone(time_zone, occurred_at::TIMESTAMPTZ)';
+const utcOf = (local: string) => `timezone(time_zone, ${local})::TIMESTAMP`;
+const COMPUTED: Record<string, Record<string, string>> = {
+  events: {
+    arrest: "TRY_CAST(json_extract_string(attributes, '$.arrest') AS BOOLEAN)",
+    domestic: "TRY_CAST(json_extract_string(attributes, '$.domestic') AS BOOLEAN)",
+    hour_start: `CASE WHEN time_precision IN ('minute', 'hour') THEN ${utcOf(`date_trunc('hour', ${LOCAL})`)} END`,
+    day_start: `CASE WHEN time_precision <> 'month' THEN ${utcOf(`date_trunc('day', ${LOCAL})`)} END`,
+    day_end: `CASE WHEN time_precision <> 'month' THEN ${utcOf(`date_trunc('day', ${LOCAL}) + INTERVAL 1 DAY`)} END`,
+    local_day: `CASE WHEN time_precision <> 'month' THEN CAST(${LOCAL} AS DATE) END`,
+    month_start: utcOf(`date_trunc('month', ${LOCAL})`),
+    month_end: utcOf(`date_trunc('month', ${LOCAL}) + INTERVAL 1 MONTH`),
+    local_month: `strftime(${LOCAL}, '%Y-%m')`,
+    local_hour: `CASE WHEN time_precision IN ('minute', 'hour') THEN hour(${LOCAL}) END`,
+    local_dow: `CASE WHEN time_precision <> 'month' THEN isodow(${LOCAL}) - 1 END`,
+    worker_id: "'lake'",
+    batch_seq: '0',
+  },
+};
+
 const TABLES = ['events', 'windows_hourly', 'windows_daily', 'windows_monthly', 'anomalies'] as const;
 
 export async function buildLakeMirror(
@@ -65,7 +90,9 @@ async function copyTable(conn: DuckDBConnection, table: string, lakeFiles: LakeF
       .map((r) => String(r.name))
       .filter((c) => target.has(c));
     const parts = Object.entries(file.partitionValues).filter(([k]) => target.has(k) && !cols.includes(k));
+    const computed = Object.entries(COMPUTED[table] ?? {}).filter(([k]) => !cols.includes(k));
     const select = [
+      ...computed.map(([k, expr]) => `${expr} AS ${quotedIdentifier(k)}`),
       ...cols.map(quotedIdentifier),
       ...parts.map(([k], i) => `$p${i} AS ${quotedIdentifier(k)}`),
     ].join(', ');
