@@ -119,6 +119,7 @@ async function runOne(entry: SourceEntry, options: IngestOptions): Promise<void>
       ...(options.maxGapMs === undefined ? {} : { maxGapMs: options.maxGapMs }),
       cursor,
       signal: options.signal,
+      expectedLagMs: entry.expectedLagMs,
       onBackfilled: () => options.onCaughtUp?.(entry.id),
     });
     try {

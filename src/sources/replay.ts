@@ -43,6 +43,11 @@ export interface ReplayOptions {
   /** Resume point from the last committed cursor. */
   cursor?: Cursor | undefined;
   signal?: AbortSignal;
+  /**
+   * The portal's usual reporting lag: a recording whose newest record is older than twice that is
+   * reported stale, because the data it shows is (LA's frozen dataset, and any old recording).
+   */
+  expectedLagMs?: number;
   /** Called once the backfill part has been emitted (at once when there is none left). */
   onBackfilled?: () => void;
   /** Injected for tests. */
@@ -165,10 +170,16 @@ export async function* replayFiles(options: ReplayOptions): AsyncGenerator<Sourc
       mode: 'replay',
       lastSuccessAt: (options.now?.() ?? new Date()).toISOString(),
       ...(newest ? { newestRecordAt: newest } : {}),
-      expectedLagMs: 0,
-      stale: false,
+      expectedLagMs: options.expectedLagMs ?? 0,
+      stale: isStale(newest, options.expectedLagMs ?? 0, options.now?.() ?? new Date()),
       complete: true,
-      message: `replayed ${items.length} rows from ${options.files.length} file(s)`,
+      message: `replayed ${items.length} rows from ${options.files.length} recorded file(s); newest record ${newest ?? 'none'}`,
     },
   };
+}
+
+/** A recording is stale when its newest record is older than twice the usual lag (at least two days). */
+export function isStale(newest: string | undefined, expectedLagMs: number, now: Date): boolean {
+  if (!newest) return false;
+  return now.getTime() - Date.parse(newest) > Math.max(2 * expectedLagMs, 2 * 86_400_000);
 }
