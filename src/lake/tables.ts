@@ -154,8 +154,8 @@ export function localDate(occurredAt: string, timeZone: string): string {
   // Fast path (luxon's zone math was a tenth of the lake sink's CPU): the zone's UTC offset is looked
   // up once per UTC hour and reused when it is the same at both ends of the hour (no transition
   // inside it); otherwise, or for unparsable text, luxon decides per event.
-  const ms = Date.parse(occurredAt);
-  if (Number.isFinite(ms)) {
+  const ms = occurredAt.endsWith('Z') ? Date.parse(occurredAt) : Number.NaN;
+  if (ms >= 0 && ms < MAX_4_DIGIT_YEAR_MS) {
     const hour = Math.floor(ms / HOUR_MS);
     const offset = hourOffset(timeZone, hour);
     if (offset !== undefined) return new Date(ms + offset * 60_000).toISOString().slice(0, 10);
@@ -164,6 +164,7 @@ export function localDate(occurredAt: string, timeZone: string): string {
 }
 
 const HOUR_MS = 3_600_000;
+const MAX_4_DIGIT_YEAR_MS = Date.UTC(9999, 11, 30);
 /** (zone, UTC hour) → offset in minutes, or null when the offset changes inside that hour. */
 const offsetCache = new Map<string, number | null>();
 
