@@ -58,6 +58,7 @@ import {
 } from './delta-reader.js';
 import { createLocalLogStore } from './log-store.js';
 import {
+  filesHoldingKeys,
   parquetStats,
   readParquetFiles,
   withDuck,
@@ -283,10 +284,19 @@ function serialiseCommit(actions: readonly Action[]): Uint8Array {
 // ---------------------------------------------------------------------------------------------
 // Data files
 
+const UTC_ISO =
+  /^(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01])T(?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)(?:\.(\d{1,6}))?Z$/;
+
 /** The JS value the lake stores for a row value of a given type (used for keys and comparisons). */
 export function normaliseValue(value: unknown, type: DeltaType): LakeValue {
   if (value === null || value === undefined) return null;
-  if (type === 'timestamp') return formatMicros(toMicros(value), true);
+  if (type === 'timestamp') {
+    // Fast path for UTC ISO text (every window key): pad the fraction to the microsecond form that
+    // formatMicros(toMicros(...)) produces, without the bigint round trip.
+    const m = typeof value === 'string' ? UTC_ISO.exec(value) : null;
+    if (m) return `${m[1]}.${(m[2] ?? '').padEnd(6, '0')}Z`;
+    return formatMicros(toMicros(value), true);
+  }
   if (type === 'date')
     return value instanceof Date ? value.toISOString().slice(0, 10) : String(value).slice(0, 10);
   if (type === 'long' || type === 'integer' || type === 'short' || type === 'byte') return Number(value);
@@ -785,18 +795,34 @@ export async function upsertRows(
           };
           // Pass 1 reads only the key columns of the candidates to find the files that hold a key;
           // pass 2 reads whole rows of those files only.
+          // DuckDB matches the data key columns (a superset when partition columns are part of the
+          // key; pass 2 below keeps only files with an exact match).
           const keyFields = dataFields.filter((f) => key.includes(f.name));
-          const keyRows = await withDuck(deps.duckdb, (c) =>
-            readParquetFiles(
-              c,
-              [...byAbs.keys()],
-              keyFields.map((f) => ({ name: f.name, physical: f.name, type: f.type })),
-            ),
-          );
-          const touched = new Set<string>();
-          for (const r of keyRows) {
-            const add = byAbs.get(r.file);
-            if (add && latest.has(keyOf(withPartitions(r.values, add), key, types))) touched.add(r.file);
+          const found =
+            keyFields.length === 0
+              ? new Set(byAbs.keys())
+              : await withDuck(deps.duckdb, (c) =>
+                  filesHoldingKeys(
+                    c,
+                    [...byAbs.keys()],
+                    keyFields.map((f) => ({ name: f.name, type: f.type })),
+                    [...latest.values()].map((r) => keyFields.map((f) => r[f.name])),
+                  ),
+                );
+          let touched = found;
+          if (!touched) {
+            const keyRows = await withDuck(deps.duckdb, (c) =>
+              readParquetFiles(
+                c,
+                [...byAbs.keys()],
+                keyFields.map((f) => ({ name: f.name, physical: f.name, type: f.type })),
+              ),
+            );
+            touched = new Set<string>();
+            for (const r of keyRows) {
+              const add = byAbs.get(r.file);
+              if (add && latest.has(keyOf(withPartitions(r.values, add), key, types))) touched.add(r.file);
+            }
           }
           const existing = await withDuck(deps.duckdb, (c) =>
             readParquetFiles(
@@ -806,16 +832,20 @@ export async function upsertRows(
             ),
           );
           const keep = new Map<string, Row[]>();
+          const matched = new Set<string>();
           for (const r of existing) {
             const add = byAbs.get(r.file);
             if (!add) continue;
             const full = withPartitions(r.values, add);
-            if (latest.has(keyOf(full, key, types))) continue;
+            if (latest.has(keyOf(full, key, types))) {
+              matched.add(r.file);
+              continue;
+            }
             const list = keep.get(r.file) ?? [];
             list.push(full as Row);
             keep.set(r.file, list);
           }
-          for (const file of touched) {
+          for (const file of matched) {
             const add = byAbs.get(file);
             if (!add) continue;
             removes.push(removeOf(add, now, true));

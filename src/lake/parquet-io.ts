@@ -171,13 +171,19 @@ export function fromDuck(v: DuckDBValue, type?: DeltaType): LakeValue {
 // ---------------------------------------------------------------------------------------------
 // Writing
 
+const CANONICAL_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,6})?Z$/;
+
 /** A row value as JSON for DuckDB's read_json (the inverse of `fromDuck` for flat types). */
 function toJsonValue(value: unknown, type: DeltaType): unknown {
   if (value === null || value === undefined) return null;
   switch (type) {
     case 'timestamp':
+      // Canonical UTC text (what the sink passes) goes to DuckDB as is: it parses it exactly, and
+      // re-formatting every timestamp in JS was a large share of the lake writer's CPU.
+      if (typeof value === 'string' && CANONICAL_UTC.test(value)) return value;
+      return formatMicros(toMicros(value), true);
     case 'timestamp_ntz':
-      return formatMicros(toMicros(value), type === 'timestamp');
+      return formatMicros(toMicros(value), false);
     case 'date':
       return value instanceof Date ? value.toISOString().slice(0, 10) : String(value);
     case 'binary':
@@ -366,6 +372,50 @@ export async function readParquetFiles(
     out.push({ file: String(row[wanted.length]), values });
   }
   return out;
+}
+
+/**
+ * The files (absolute paths, as `read_parquet` reports them) that hold a row whose `columns` equal one
+ * of `keys` (null equals null), found by a DuckDB semi-join: the upsert used to convert every key
+ * value of every candidate file to JS, which grew with the table. Undefined when a key column is
+ * missing from every file (the caller then falls back to reading the keys itself).
+ */
+export async function filesHoldingKeys(
+  conn: DuckDBConnection,
+  files: readonly string[],
+  columns: readonly { name: string; type: DeltaType }[],
+  keys: readonly (readonly unknown[])[],
+): Promise<Set<string> | undefined> {
+  if (files.length === 0 || keys.length === 0) return new Set();
+  for (const c of columns) assertWritable(c.type, c.name);
+  const list = `[${files.map(sqlString).join(', ')}]`;
+  const described = await conn.runAndReadAll(
+    `DESCRIBE SELECT * FROM read_parquet(${list}, union_by_name = true)`,
+  );
+  const present = new Set(described.getRows().map((r) => String(r[0])));
+  if (columns.some((c) => !present.has(c.name) || c.type === 'binary')) return undefined;
+  const tmp = join(tmpdir(), `crimepulse-keys-${randomUUID()}.ndjson`);
+  const lines = keys.map((k) => {
+    const o: Record<string, unknown> = {};
+    columns.forEach((c, i) => {
+      o[c.name] = toJsonValue(k[i], c.type);
+    });
+    return JSON.stringify(o);
+  });
+  await writeFile(tmp, `${lines.join('\n')}\n`);
+  try {
+    const spec = columns.map((c) => `${sqlString(c.name)}: ${sqlString(duckType(c.type))}`).join(', ');
+    const on = columns
+      .map((c) => `p.${sqlIdent(c.name)} IS NOT DISTINCT FROM k.${sqlIdent(c.name)}`)
+      .join(' AND ');
+    const r = await conn.runAndReadAll(
+      `SELECT DISTINCT p."__cp_file" FROM read_parquet(${list}, union_by_name = true, filename = '__cp_file') p
+       SEMI JOIN read_json(${sqlString(tmp)}, format = 'newline_delimited', columns = {${spec}}) k ON ${on}`,
+    );
+    return new Set(r.getRows().map((row) => String(row[0])));
+  } finally {
+    await rm(tmp, { force: true });
+  }
 }
 
 /** Reads the rows of (parts of) a checkpoint as plain JS objects, one object per action row. */

@@ -9,10 +9,16 @@ import { AnomalyRow } from '../pipeline/scorer.js';
 import type { WindowRow } from '../pipeline/sink.js';
 import { fastEventCheck } from '../sources/fast-event-check.js';
 
+const DUCK_TS = /^(\d{4}-\d{2}-\d{2}) (\d{2}:\d{2}:\d{2})(?:\.(\d{1,9}))?$/;
+
 /** DuckDB TIMESTAMP text (`2015-02-01 06:00:00[.123]`) → `2015-02-01T06:00:00.000Z`. */
 export function tsToIso(v: unknown): string {
   if (v instanceof Date) return v.toISOString();
   const s = String(v);
+  // Fast path for DuckDB's own TIMESTAMP text (the batch read-back converts every timestamp of every
+  // row): same result as the Date round trip below, which truncates the fraction to milliseconds.
+  const m = DUCK_TS.exec(s);
+  if (m) return `${m[1]}T${m[2]}.${(m[3] ?? '').padEnd(3, '0').slice(0, 3)}Z`;
   return new Date(
     Date.parse(`${s.replace(' ', 'T')}${/[zZ]|[+-]\d\d:?\d\d$/.test(s) ? '' : 'Z'}`),
   ).toISOString();

@@ -19,6 +19,8 @@ const events = JSON.parse(readFileSync(eventsPath, 'utf8')) as CrimeEvent[];
 const store = await openStore(storePath, silentLogger);
 const cursor = (await store.cursors()).chicago?.replay;
 const start = typeof cursor?.next === 'number' ? cursor.next : 0;
+// Progress lines let the parent aim its SIGKILL at a moment when work is really under way.
+process.stdout.write('ready\n');
 const bus = new TestBus();
 const CHUNK = 150;
 for (let i = start; i < events.length; i += CHUNK) {
@@ -49,6 +51,9 @@ await runPipeline({
   signal: new AbortController().signal,
   groupId: 'crash',
   maxBatchSize: 377,
+  onBatch: (b) => {
+    process.stdout.write(`batch ${b.seq}\n`);
+  },
 });
 await store.close();
 process.stdout.write(`done from ${start}\n`);

@@ -18,20 +18,31 @@ let dir: string;
 let eventsFile: string;
 let expected: string;
 
-function runChild(
-  store: string,
-  killAfterMs?: number,
-): Promise<{ code: number | null; signal: string | null }> {
+/** When to kill: after the child has reported `afterBatches` committed batches (0: once it is ready), plus `delayMs`. */
+interface KillPlan {
+  afterBatches: number;
+  delayMs: number;
+}
+
+function runChild(store: string, kill?: KillPlan): Promise<{ code: number | null; signal: string | null }> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, ['bin/run-ts.js', 'test/crash/crash-child.ts', store, eventsFile], {
-      stdio: ['ignore', 'ignore', 'pipe'],
+      stdio: ['ignore', 'pipe', 'pipe'],
     });
     let err = '';
     child.stderr.on('data', (d) => {
       err += String(d);
     });
-    const timer =
-      killAfterMs === undefined ? undefined : setTimeout(() => child.kill('SIGKILL'), killAfterMs);
+    let timer: NodeJS.Timeout | undefined;
+    let batches = -1; // `ready` counts as 0
+    child.stdout.on('data', (d) => {
+      for (const line of String(d).split('\n')) {
+        if (line === 'ready' || line.startsWith('batch ')) batches++;
+        if (kill && timer === undefined && batches >= kill.afterBatches) {
+          timer = setTimeout(() => child.kill('SIGKILL'), kill.delayMs);
+        }
+      }
+    });
     child.on('error', reject);
     child.on('exit', (code, signal) => {
       if (timer) clearTimeout(timer);
@@ -90,7 +101,13 @@ describe('kill -9 at random points', () => {
       const seed = Number(process.env.CRASH_SEED ?? Date.now() % 100000);
       console.log(`crash test seed ${seed}, ${TRIALS} trials`);
       const delays = fc.sample(
-        fc.array(fc.integer({ min: 150, max: 2500 }), { minLength: 1, maxLength: 2 }),
+        fc.array(
+          fc.record({
+            afterBatches: fc.integer({ min: 0, max: 2 }),
+            delayMs: fc.integer({ min: 0, max: 120 }),
+          }),
+          { minLength: 1, maxLength: 2 },
+        ),
         { seed, numRuns: TRIALS },
       );
       let killed = 0;
@@ -101,7 +118,7 @@ describe('kill -9 at random points', () => {
           if (r.signal === 'SIGKILL') killed++;
         }
         await runChild(path);
-        expect(await snapshot(path), `trial ${t} (delays ${plan.join(', ')} ms, seed ${seed})`).toEqual(
+        expect(await snapshot(path), `trial ${t} (kills ${JSON.stringify(plan)}, seed ${seed})`).toEqual(
           expected,
         );
         rmSync(path, { force: true });

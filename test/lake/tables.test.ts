@@ -112,6 +112,33 @@ describe('table definitions', () => {
   });
 });
 
+describe('localDate (cached offsets)', () => {
+  it('agrees with luxon minute by minute around DST changes and half-hour zones', () => {
+    const luxonDate = (iso: string, zone: string) => {
+      const utc = DateTime.fromISO(iso, { zone: 'utc' });
+      const local = utc.setZone(zone);
+      return (local.isValid ? local : utc).toISODate();
+    };
+    // Each start is a few hours before a transition (or a local midnight of a non-whole-hour zone).
+    const cases: [string, string][] = [
+      ['America/Chicago', '2015-03-08T06:00:00.000Z'],
+      ['America/Chicago', '2015-11-01T05:00:00.000Z'],
+      ['Europe/London', '2019-03-31T00:00:00.000Z'],
+      ['Asia/Kolkata', '2020-01-01T17:00:00.000Z'],
+      ['Australia/Lord_Howe', '2020-04-04T13:00:00.000Z'],
+      ['Asia/Kathmandu', '2020-01-01T17:00:00.000Z'],
+    ];
+    let checked = 0;
+    for (const [zone, start] of cases)
+      for (let m = 0; m < 6 * 60; m++) {
+        const iso = new Date(Date.parse(start) + m * 60_000 + 30_123).toISOString();
+        expect(localDate(iso, zone), `${iso} ${zone}`).toBe(luxonDate(iso, zone));
+        checked++;
+      }
+    expect(checked).toBe(cases.length * 360);
+  });
+});
+
 describe('Delta sink with real Chicago events', () => {
   it('writes a batch once, replaces updated events by id, and records the txn version per table', async () => {
     const lake = await tempDir();

@@ -24,7 +24,7 @@ describe('coalescingSink', () => {
   it('writes one merged group once the row bound is reached, in order', async () => {
     const written: CommittedBatch[] = [];
     const inner: Sink = { name: 'x', write: async (b) => void written.push(b) };
-    const sink = coalescingSink(inner, { maxRows: 3, maxDelayMs: 60_000 });
+    const sink = coalescingSink(inner, { maxRows: 3, maxDelayMs: 60_000, overlap: false });
     await sink.write(batch(1, ['a']));
     await sink.write(batch(2, ['b']));
     expect(written).toHaveLength(0);
@@ -49,12 +49,53 @@ describe('coalescingSink', () => {
       },
     };
     const errors: unknown[] = [];
-    const sink = coalescingSink(inner, { maxRows: 1, maxDelayMs: 60_000, onError: (e) => errors.push(e) });
+    const sink = coalescingSink(inner, {
+      maxRows: 1,
+      maxDelayMs: 60_000,
+      overlap: false,
+      onError: (e) => errors.push(e),
+    });
     await expect(sink.write(batch(1, ['a']))).rejects.toThrow('disk full');
     await sink.write(batch(2, ['b']));
     expect(errors).toHaveLength(1);
     expect(written).toHaveLength(1);
     expect(written[0]?.seq).toBe(2);
+    expect(written[0]?.events.map((e) => e.id).sort()).toEqual(['a', 'b']);
+  });
+
+  it('overlapped: a group queued while the previous one fails waits for it and carries its rows', async () => {
+    const written: CommittedBatch[] = [];
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => {
+      release = r;
+    });
+    let calls = 0;
+    const inner: Sink = {
+      name: 'x',
+      write: async (b) => {
+        calls++;
+        if (calls === 1) {
+          await gate; // still being written when the next group is queued
+          throw new Error('disk full');
+        }
+        written.push(b);
+      },
+    };
+    const errors: unknown[] = [];
+    const sink = coalescingSink(inner, {
+      maxRows: 1,
+      maxDelayMs: 60_000,
+      overlap: true,
+      onError: (e) => errors.push(e),
+    });
+    await sink.write(batch(1, ['a'])); // returns while group 1 is in flight
+    const second = sink.write(batch(2, ['b'])); // queues group 2, waits for group 1
+    release();
+    await expect(second).rejects.toThrow('disk full');
+    await sink.close();
+    expect(errors).toHaveLength(1);
+    // Version 2 never reaches the lake without batch 1's rows.
+    expect(written.map((b) => b.seq)).toEqual([2]);
     expect(written[0]?.events.map((e) => e.id).sort()).toEqual(['a', 'b']);
   });
 

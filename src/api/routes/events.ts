@@ -29,8 +29,10 @@ const Token = z.object({ t: z.number().finite(), id: z.string().max(600) });
 
 // The page's ids first, then their columns: DuckDB would otherwise materialise every column (JSON casts
 // included) of every matching row before the top-N (measured 80 ms → 12 ms for 100 of 10k events).
+// The join also matches occurred_at: DuckDB pushes the page's min/max time into the scan of events, so
+// zone maps skip all but the page's row groups instead of comparing every id (59 → 10 ms at 1M events).
 const SQL = `WITH page AS (
-    SELECT id AS page_id FROM events
+    SELECT id AS page_id, occurred_at AS page_t FROM events
     WHERE ${whereFilter('occurred_at')}
       AND (CAST($minLon AS DOUBLE) IS NULL OR (lon BETWEEN CAST($minLon AS DOUBLE) AND CAST($maxLon AS DOUBLE)
            AND lat BETWEEN CAST($minLat AS DOUBLE) AND CAST($maxLat AS DOUBLE)))
@@ -38,7 +40,7 @@ const SQL = `WITH page AS (
            OR (occurred_at = epoch_ms(CAST($afterT AS BIGINT)) AND id < CAST($afterId AS VARCHAR)))
     ORDER BY occurred_at DESC, id DESC
     LIMIT CAST($limit AS INTEGER))
-  ${EVENT_SELECT.replace(/FROM events$/, 'FROM page JOIN events ON id = page_id')}
+  ${EVENT_SELECT.replace(/FROM events$/, 'FROM page JOIN events ON id = page_id AND occurred_at = page_t')}
   ORDER BY occurred_at DESC, id DESC`;
 
 export const eventRoutes: FastifyPluginAsyncZod<RouteOptions> = async (app, { deps, limited }) => {
