@@ -21,6 +21,14 @@ const Speed = z
   )
   .describe('Replay speed: `60x` plays an hour of event time in a minute; `max` as fast as possible.');
 
+/** A comma-separated list (`a, b,c`) as an array of trimmed, non-empty names. */
+const CommaList = z.string().transform((s) =>
+  s
+    .split(',')
+    .map((b) => b.trim())
+    .filter(Boolean),
+);
+
 const BoolLike = z
   .union([z.boolean(), z.enum(['true', 'false', '1', '0', 'yes', 'no'])])
   .transform((v) => v === true || v === 'true' || v === '1' || v === 'yes');
@@ -50,16 +58,9 @@ export const Config = z
     replaySpeed: Speed.default(60),
     samplesDir: z.string().min(1).default('./samples').describe('Shipped recorded data used by replay.'),
     sources: z.record(z.string(), SourceSettings).default({}).describe('Per-source settings by source id.'),
-    kafkaBrokers: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((b) => b.trim())
-          .filter(Boolean),
-      )
-      .optional()
-      .describe('Comma-separated Kafka bootstrap list; unset means the in-process bus.'),
+    kafkaBrokers: CommaList.optional().describe(
+      'Comma-separated Kafka bootstrap list; unset means the in-process bus.',
+    ),
     adminToken: z
       .string()
       .min(8)
@@ -85,26 +86,10 @@ export const Config = z
       .min(0)
       .default(7 * 24 * 3600 * 1000)
       .describe('Late events within this update their windows.'),
-    regions: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((b) => b.trim())
-          .filter(Boolean),
-      )
-      .optional()
-      .describe('Pipeline filter: keep only these source ids (comma-separated).'),
-    categories: z
-      .string()
-      .transform((s) =>
-        s
-          .split(',')
-          .map((b) => b.trim())
-          .filter(Boolean),
-      )
-      .optional()
-      .describe('Pipeline filter: keep only these canonical categories (comma-separated).'),
+    regions: CommaList.optional().describe('Pipeline filter: keep only these source ids (comma-separated).'),
+    categories: CommaList.optional().describe(
+      'Pipeline filter: keep only these canonical categories (comma-separated).',
+    ),
     retrainCron: z
       .string()
       .default('0 3 * * *')
