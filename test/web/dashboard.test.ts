@@ -206,13 +206,25 @@ describe.skipIf(!haveChromium())('dashboard in Chromium', () => {
     await page.close();
   });
 
-  it('the chat button opens the assistant', async () => {
+  it('the chat button opens the assistant, which answers a data question and links back to the dashboard', async () => {
     const page = await open('/');
     const chat = page.locator('#chat-button');
     expect(await chat.textContent()).toBe('Ask the CrimePulse assistant');
     expect(await chat.isVisible()).toBe(true);
     await chat.click();
     await page.waitForURL(/\/chat$/);
+    // Ask a data question, see the answer with its number and period, and follow its dashboard link.
+    await page.locator('#chat-input').fill('how many burglaries in Chicago in the week of Feb 2 2015?');
+    await page.locator('#chat-send').click();
+    const answer = page.locator('.chat-message', { hasText: /burglar/i }).last();
+    await answer.waitFor({ timeout: 15_000 });
+    expect(await answer.textContent()).toMatch(/\d/);
+    const link = page.locator('a.chat-link').last();
+    await link.waitFor({ timeout: 15_000 });
+    await link.click();
+    await page.waitForURL(/source=chicago/);
+    expect(page.url()).toMatch(/category=burglary/);
+    await page.locator('#chat-button').waitFor();
     await page.close();
   });
 

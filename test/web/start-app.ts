@@ -16,6 +16,7 @@ import { join, resolve } from 'node:path';
 import { buildApp, type EventFeed, type FeedBatch, type Forecaster } from '../../src/api/app.js';
 import { type Bus, TOPICS } from '../../src/bus/bus.js';
 import { createInProcessBus } from '../../src/bus/in-process/in-process-bus.js';
+import { chatPlugin, createChatBot, storeChatData } from '../../src/chat/index.js';
 import { loadConfig } from '../../src/core/config.js';
 import { type Logger, silentLogger } from '../../src/core/logger.js';
 import { fitSeriesModel, forecast } from '../../src/model/count/series-model.js';
@@ -272,6 +273,13 @@ export async function startTestApp(opts: StartOptions = {}): Promise<TestApp> {
     },
     options: { adminToken: ADMIN_TOKEN, streamIntervalMs: 200, rateLimitPerMinute: 100_000 },
     web: { root: resolve(opts.webRoot ?? 'web/dist') },
+    // The chatbot as `start` registers it: answering from this store.
+    plugins: [
+      {
+        plugin: chatPlugin,
+        options: { bot: createChatBot({ data: storeChatData({ reader: store.reader, board }), log }) },
+      },
+    ],
   });
   const url = await api.listen({ port: 0, host: '127.0.0.1' });
   const count = () => queryCount(store);
