@@ -17,10 +17,12 @@
  * after a crash the batches newer than `lakeVersions()` are replayed from the store (the source of
  * truth) without doubling anything.
  */
+
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { DateTime } from 'luxon';
 import type { CrimeEvent } from '../core/crime-event.js';
+import type { WindowRow } from '../pipeline/sink.js';
 import { type DeltaType, type StructType, struct } from './delta-protocol.js';
 import { type Filter, type LakeDeps, loadSnapshot, tableExists } from './delta-reader.js';
 import { type CommitResult, createTable, upsertRows, type WriterDeps } from './delta-writer.js';
@@ -232,24 +234,8 @@ export function eventToLakeRow(e: CrimeEvent): Record<string, unknown> {
   };
 }
 
-/** The fields of a pipeline window row the lake needs (structurally a `WindowRow` of src/pipeline/sink.ts). */
-export interface LakeWindowInput {
-  granularity: 'hour' | 'day' | 'month';
-  source: string;
-  areaId: string;
-  category: string;
-  windowStart: string;
-  windowEnd: string;
-  localLabel: string;
-  eventCount: number;
-  incidentCount: number;
-  arrestCount: number;
-  domesticCount: number;
-  arrestKnown: number;
-  domesticKnown: number;
-  closed: boolean;
-  batchSeq: number;
-}
+/** A pipeline window row, as the lake receives it (src/pipeline/sink.ts). */
+export type LakeWindowInput = WindowRow;
 
 export function windowToLakeRow(
   w: LakeWindowInput,

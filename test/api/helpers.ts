@@ -4,20 +4,13 @@
  * small threshold scorer so the anomalies table has rows (the count model has its own tests).
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { TOPICS } from '../../src/bus/bus.js';
 import type { CrimeEvent } from '../../src/core/crime-event.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { runPipeline } from '../../src/pipeline/index.js';
 import { chicagoNormaliser } from '../../src/sources/chicago/normalise.js';
 import { laNormaliser } from '../../src/sources/la/normalise.js';
 import type { RowNormaliser } from '../../src/sources/normalise.js';
 import { readRecordedRows } from '../../src/sources/recorded-file.js';
-import { openStore, type Store } from '../../src/store/index.js';
-import { thresholdScorer } from '../helpers/threshold-scorer.js';
-import { eventMessages, TestBus } from '../pipeline/helpers.js';
+import type { Store } from '../../src/store/index.js';
+import { storeFromEvents } from '../helpers/store-from-events.js';
 
 export const CHICAGO_SAMPLE = 'samples/chicago/chicago_crimes_2015-01-23_to_2015-02-08.csv.gz';
 export const LA_SAMPLE = 'samples/la/la_crime_2020_sample874_portal_format.csv';
@@ -36,30 +29,9 @@ export interface TestStore {
 }
 
 export async function buildTestStore(): Promise<TestStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'cp-api-'));
-  const store = await openStore(join(dir, 'store.duckdb'), silentLogger);
-  const bus = new TestBus();
   const events = [
     ...(await normalise(CHICAGO_SAMPLE, chicagoNormaliser)),
     ...(await normalise(LA_SAMPLE, laNormaliser)),
   ];
-  await bus.publish(TOPICS.incidents, eventMessages(events));
-  bus.seal();
-  await runPipeline({
-    bus,
-    store,
-    scorer: thresholdScorer,
-    config: { allowedLatenessMs: 400 * 86400_000 },
-    log: silentLogger,
-    signal: new AbortController().signal,
-    groupId: 'api-test',
-    maxBatchSize: 5000,
-  });
-  return {
-    store,
-    async close() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return storeFromEvents(events, 'api-test');
 }

@@ -5,22 +5,15 @@
  * model has its own tests. Built once per test file (about 10 s).
  */
 
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { TOPICS } from '../../src/bus/bus.js';
 import type { CrimeEvent } from '../../src/core/crime-event.js';
-import { silentLogger } from '../../src/core/logger.js';
-import { runPipeline } from '../../src/pipeline/index.js';
 import { chicagoNormaliser } from '../../src/sources/chicago/normalise.js';
 import { laNormaliser } from '../../src/sources/la/normalise.js';
 import type { RowNormaliser } from '../../src/sources/normalise.js';
 import { nycComplaintsNormaliser } from '../../src/sources/nyc/normalise.js';
 import { readRecordedRows } from '../../src/sources/recorded-file.js';
 import { ukPoliceNormaliser } from '../../src/sources/uk-police/normalise.js';
-import { openStore, type Store } from '../../src/store/index.js';
-import { thresholdScorer } from '../helpers/threshold-scorer.js';
-import { eventMessages, TestBus } from '../pipeline/helpers.js';
+import type { Store } from '../../src/store/index.js';
+import { storeFromEvents } from '../helpers/store-from-events.js';
 
 export const SAMPLES: [string, RowNormaliser][] = [
   ['samples/chicago/chicago_crimes_2015-01-23_to_2015-02-08.csv.gz', chicagoNormaliser],
@@ -45,31 +38,10 @@ export interface ChatTestStore {
 }
 
 export async function buildChatTestStore(): Promise<ChatTestStore> {
-  const dir = mkdtempSync(join(tmpdir(), 'cp-chat-'));
-  const store = await openStore(join(dir, 'store.duckdb'), silentLogger);
-  const bus = new TestBus();
   const events: CrimeEvent[] = [];
   for (const [file, n] of SAMPLES) events.push(...(await normalise(file, n)));
   events.sort((a, b) => a.occurredAt.localeCompare(b.occurredAt) || a.id.localeCompare(b.id));
-  await bus.publish(TOPICS.incidents, eventMessages(events));
-  bus.seal();
-  await runPipeline({
-    bus,
-    store,
-    scorer: thresholdScorer,
-    config: { allowedLatenessMs: 400 * 86400_000 },
-    log: silentLogger,
-    signal: new AbortController().signal,
-    groupId: 'chat-test',
-    maxBatchSize: 5000,
-  });
-  return {
-    store,
-    async close() {
-      await store.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
-  };
+  return storeFromEvents(events, 'chat-test');
 }
 
 /** Runs SQL on the store's reader; bigints become numbers. */
